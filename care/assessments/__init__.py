@@ -1,0 +1,1 @@
+"""The clinical records a journey's steps produce: holistic assessment and PCSP."""

@@ -1,0 +1,1 @@
+"""PCNs, care homes, users and who serves which home."""

@@ -1,0 +1,1 @@
+"""Journeys, human steps, their events, the outbox and deadline escalations."""

@@ -1,0 +1,216 @@
+"""Journey, step, journey event, outbox, escalation, notification and idempotency tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from care.db import Base, new_id
+from care.types import enum_column
+
+
+class Stage(StrEnum):
+    ASSESSMENT = "assessment"
+    CARE_PLANNING = "care_planning"
+    UNDER_MDT_CARE = "under_mdt_care"
+    IN_HOSPITAL = "in_hospital"
+    DISCHARGED = "discharged"
+    DECEASED = "deceased"
+
+
+class JourneyStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class StepKind(StrEnum):
+    HOLISTIC_ASSESSMENT = "holistic_assessment"
+    PCSP = "pcsp"
+
+
+class StepStatus(StrEnum):
+    READY = "ready"
+    CLAIMED = "claimed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+OPEN_STATUSES = (StepStatus.READY, StepStatus.CLAIMED)
+
+
+class Journey(Base):
+    __tablename__ = "journey"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    resident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("resident.id", ondelete="CASCADE"), unique=True
+    )
+    home_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("care_home.id"), index=True)
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage))
+    status: Mapped[JourneyStatus] = mapped_column(enum_column(JourneyStatus))
+    current_episode_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("residence_episode.id"), nullable=True
+    )
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_advanced_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_flow_run_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Step(Base):
+    """One piece of human work (never called a 'task': that word is Prefect's)."""
+
+    __tablename__ = "step"
+    __table_args__ = (
+        # A kind of step opens once per care-home episode: advancing twice cannot duplicate it.
+        UniqueConstraint("episode_id", "kind"),
+        Index("ix_step_open_due", "due_at", postgresql_where=text("status IN ('ready','claimed')")),
+        Index("ix_step_home_status", "home_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    journey_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"))
+    home_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("care_home.id"))
+    episode_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("residence_episode.id"))
+    kind: Mapped[StepKind] = mapped_column(enum_column(StepKind))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[StepStatus] = mapped_column(enum_column(StepStatus))
+    # Lower is more urgent (1 = urgent, 3 = routine).
+    priority: Mapped[int] = mapped_column(SmallInteger, default=3)
+    candidate_group: Mapped[str] = mapped_column(String(80))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id"), nullable=True, index=True
+    )
+    due_at: Mapped[datetime]
+    deadline_rule: Mapped[str] = mapped_column(String(60))
+    deadline_base: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    completed_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id"), nullable=True
+    )
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    cancelled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    overdue_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class JourneyEvent(Base):
+    """Append-only history of a journey, in care terms."""
+
+    __tablename__ = "journey_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    journey_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(60))
+    summary: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("step.id"), nullable=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxMessage(Base):
+    """'This journey should advance': written in the same transaction as the change (invariant 4).
+
+    Runners claim messages with a lease (``SKIP LOCKED``), so several can drain at once and a
+    crashed runner's messages are picked up again when its lease runs out.
+    """
+
+    __tablename__ = "journey_outbox"
+    __table_args__ = (
+        Index(
+            "ix_journey_outbox_pending",
+            "available_at",
+            postgresql_where=text("processed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    journey_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    leased_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    processed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+
+
+class StepEscalation(Base):
+    """One row per breach level of a step: the unique key makes escalation exactly-once."""
+
+    __tablename__ = "step_escalation"
+    __table_args__ = (UniqueConstraint("step_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    step_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("step.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+
+
+class Notification(Base):
+    __tablename__ = "notification"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("step.id"), nullable=True)
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("resident.id", ondelete="CASCADE"), nullable=True
+    )
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class IdempotencyRecord(Base):
+    """The first result of a call made with an ``Idempotency-Key``, replayed on repeats."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Residents and their residence episodes (admissions, hospital stays, discharge, death)."""

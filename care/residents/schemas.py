@@ -1,0 +1,62 @@
+"""Inputs for admissions and residence changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from care.residents.models import DementiaStatus
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class AdmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nhs_number: str = Field(description="10 digits; spaces allowed; validated by Modulus 11")
+    given_name: Name
+    family_name: Name
+    date_of_birth: date
+    home_id: uuid.UUID
+    admitted_on: date
+    room: str | None = Field(default=None, max_length=20)
+    gp_practice_ods: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
+                                                      max_length=10)]
+    gp_practice_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                       max_length=200)]
+    representative_name: str | None = Field(default=None, max_length=200)
+    representative_relationship: str | None = Field(default=None, max_length=100)
+    representative_phone: str | None = Field(default=None, max_length=40)
+    dementia_status: DementiaStatus = DementiaStatus.UNKNOWN
+
+
+class ReadmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    readmitted_on: date
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class HospitalStayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    admitted_on: date
+    hospital_name: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DischargeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    discharged_on: date
+    destination: str | None = Field(default=None, max_length=200)
+
+
+class DeathIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    died_on: date
+    place_of_death: str | None = Field(default=None, max_length=200)

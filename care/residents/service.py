@@ -1,0 +1,299 @@
+"""Admissions and residence changes. Each call changes the resident, their episodes and their
+journey in the caller's transaction, with the audit entry and the advance signal."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from care.audit.service import record as audit
+from care.directory.access import ADMITTING_ROLES, Actor
+from care.directory.models import CareHome
+from care.errors import Conflict, InvalidInput, NotFound
+from care.journeys import outbox
+from care.journeys import service as journeys
+from care.journeys.models import Journey, JourneyStatus, Stage
+from care.residents.models import (
+    Episode,
+    EpisodeEnd,
+    EpisodeStart,
+    Resident,
+    ResidentStatus,
+    Setting,
+)
+from care.residents.rules import nhs_number_problem, normalise_nhs_number
+from care.residents.schemas import AdmissionIn, DeathIn, DischargeIn, HospitalStayIn, ReadmissionIn
+from care.settings import Settings
+
+ACTIVE = (ResidentStatus.RESIDENT, ResidentStatus.IN_HOSPITAL)
+
+
+def _not_future(day: date, today: date, field: str) -> None:
+    if day > today:
+        raise InvalidInput("must not be in the future", field=field)
+
+
+def admit(
+    session: Session, actor: Actor, data: AdmissionIn, now: datetime, settings: Settings
+) -> tuple[Resident, Journey]:
+    """Admit a resident to a home the user serves and start their journey."""
+    actor.require_role(ADMITTING_ROLES, "admit residents")
+    problem = nhs_number_problem(data.nhs_number)
+    if problem:
+        raise InvalidInput(problem, field="nhs_number")
+    today = now.date()
+    _not_future(data.admitted_on, today, "admitted_on")
+    _not_future(data.date_of_birth, today, "date_of_birth")
+    if data.date_of_birth > data.admitted_on:
+        raise InvalidInput("must be before the admission date", field="date_of_birth")
+    home = session.get(CareHome, data.home_id)
+    if home is None or not actor.serves(home.id):
+        raise InvalidInput("is not a home you serve", field="home_id")
+    digits = normalise_nhs_number(data.nhs_number)
+    # Serialise admissions of one NHS number so the duplicate check cannot race.
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext("admit:" + digits))))
+    duplicate = session.scalar(
+        select(func.count()).select_from(Resident).where(
+            Resident.nhs_number == digits, Resident.status.in_(ACTIVE)
+        )
+    )
+    if duplicate:
+        raise InvalidInput("already has an active admission to a care home", field="nhs_number")
+    resident = Resident(
+        nhs_number=digits,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        date_of_birth=data.date_of_birth,
+        home_id=home.id,
+        room=data.room,
+        gp_practice_ods=data.gp_practice_ods.upper(),
+        gp_practice_name=data.gp_practice_name,
+        gp_in_aligned_pcn=data.gp_practice_ods.upper() in (home.pcn.practice_ods_codes or []),
+        representative_name=data.representative_name,
+        representative_relationship=data.representative_relationship,
+        representative_phone=data.representative_phone,
+        dementia_status=data.dementia_status,
+        status=ResidentStatus.RESIDENT,
+        created_at=now,
+    )
+    session.add(resident)
+    session.flush()
+    episode = _start_episode(session, resident, Setting.CARE_HOME, EpisodeStart.ADMISSION,
+                             data.admitted_on, now)
+    journey = journeys.start_journey(session, resident, episode, now, actor.user, settings)
+    audit(session, at=now, actor=actor.user, action="resident.admit", entity="resident",
+          entity_id=resident.id, resident_id=resident.id,
+          after={"home_id": str(home.id), "admitted_on": data.admitted_on.isoformat()})
+    return resident, journey
+
+
+def _start_episode(
+    session: Session, resident: Resident, setting: Setting, reason: EpisodeStart, on: date,
+    now: datetime, **extra: Any,
+) -> Episode:
+    episode = Episode(resident_id=resident.id, home_id=resident.home_id, setting=setting,
+                      start_reason=reason, started_on=on, created_at=now, **extra)
+    session.add(episode)
+    session.flush()
+    return episode
+
+
+def get_resident(session: Session, actor: Actor, resident_id: uuid.UUID) -> Resident:
+    resident = session.get(Resident, resident_id)
+    if resident is None or not actor.serves(resident.home_id):
+        raise NotFound("resident not found")
+    return resident
+
+
+@dataclass
+class ResidentPage:
+    items: list[tuple[Resident, Journey | None]]
+    total: int
+    page: int
+    page_size: int
+
+
+def list_residents(
+    session: Session, actor: Actor, *, home_id: uuid.UUID | None, status: str | None,
+    search: str | None, page: int, page_size: int,
+) -> ResidentPage:
+    conditions: list[Any] = [Resident.home_id.in_(actor.home_ids)]
+    if home_id:
+        conditions.append(Resident.home_id == home_id)
+    if status == "active":
+        conditions.append(Resident.status.in_(ACTIVE))
+    elif status:
+        conditions.append(Resident.status == ResidentStatus(status))
+    if search:
+        term = f"%{search.strip()}%"
+        digits = normalise_nhs_number(search)
+        conditions.append(
+            Resident.family_name.ilike(term) | Resident.given_name.ilike(term)
+            | (Resident.nhs_number == digits)
+        )
+    total = session.scalar(select(func.count()).select_from(Resident).where(*conditions)) or 0
+    rows = session.execute(
+        select(Resident, Journey)
+        .outerjoin(Journey, Journey.resident_id == Resident.id)
+        .where(*conditions)
+        .order_by(Resident.family_name, Resident.given_name, Resident.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).tuples().all()
+    return ResidentPage(list(rows), total, page, page_size)
+
+
+def _episode_and_journey(session: Session, resident: Resident) -> tuple[Episode, Journey]:
+    journey = session.scalar(
+        select(Journey).where(Journey.resident_id == resident.id).with_for_update()
+    )
+    if journey is None or journey.current_episode_id is None:
+        raise Conflict("resident has no journey")
+    episode = session.get(Episode, journey.current_episode_id)
+    assert episode is not None
+    return episode, journey
+
+
+def _end_episode(episode: Episode, on: date, reason: EpisodeEnd, field: str) -> None:
+    if on < episode.started_on:
+        raise InvalidInput(
+            f"must not be before the current episode began ({episode.started_on.isoformat()})",
+            field=field,
+        )
+    episode.ended_on = on
+    episode.end_reason = reason
+
+
+def _require_status(resident: Resident, allowed: tuple[ResidentStatus, ...], action: str) -> None:
+    if resident.status not in allowed:
+        raise Conflict(f"cannot record {action}: the resident is {resident.status.value.replace('_', ' ')}")
+
+
+def record_hospital_stay(
+    session: Session, actor: Actor, resident_id: uuid.UUID, data: HospitalStayIn, now: datetime
+) -> Resident:
+    """The resident went into hospital: pause the journey; open steps restart on return."""
+    actor.require_role(ADMITTING_ROLES, "record hospital stays")
+    resident = get_resident(session, actor, resident_id)
+    _require_status(resident, (ResidentStatus.RESIDENT,), "a hospital admission")
+    _not_future(data.admitted_on, now.date(), "admitted_on")
+    episode, journey = _episode_and_journey(session, resident)
+    _end_episode(episode, data.admitted_on, EpisodeEnd.HOSPITAL_ADMISSION, "admitted_on")
+    hospital = _start_episode(session, resident, Setting.HOSPITAL, EpisodeStart.HOSPITAL_ADMISSION,
+                              data.admitted_on, now, hospital_name=data.hospital_name,
+                              note=data.note)
+    journeys.cancel_open_steps(session, journey, "admitted to hospital; new steps open on return",
+                               now, actor.user)
+    _move(session, journey, hospital, Stage.IN_HOSPITAL, now, actor,
+          "journey.hospital_admission", "Admitted to hospital")
+    resident.status = ResidentStatus.IN_HOSPITAL
+    audit(session, at=now, actor=actor.user, action="resident.hospital_stay", entity="resident",
+          entity_id=resident.id, resident_id=resident.id,
+          after={"admitted_on": data.admitted_on.isoformat()})
+    return resident
+
+
+def record_readmission(
+    session: Session, actor: Actor, resident_id: uuid.UUID, data: ReadmissionIn, now: datetime,
+    settings: Settings,
+) -> Resident:
+    """Return to the home (from hospital, or after a discharge): both 7-day clocks restart."""
+    actor.require_role(ADMITTING_ROLES, "record re-admissions")
+    resident = get_resident(session, actor, resident_id)
+    _require_status(resident, (ResidentStatus.IN_HOSPITAL, ResidentStatus.DISCHARGED),
+                    "a re-admission")
+    _not_future(data.readmitted_on, now.date(), "readmitted_on")
+    if resident.status == ResidentStatus.DISCHARGED:
+        clash = session.scalar(select(func.count()).select_from(Resident).where(
+            Resident.nhs_number == resident.nhs_number, Resident.status.in_(ACTIVE)))
+        if clash:
+            raise Conflict("this person already has an active admission to a care home")
+    episode, journey = _episode_and_journey(session, resident)
+    if episode.ended_on is None:
+        _end_episode(episode, data.readmitted_on, EpisodeEnd.RETURNED, "readmitted_on")
+    elif data.readmitted_on < episode.ended_on:
+        raise InvalidInput("must not be before the resident left the home", field="readmitted_on")
+    home_episode = _start_episode(session, resident, Setting.CARE_HOME, EpisodeStart.READMISSION,
+                                  data.readmitted_on, now, note=data.note)
+    journeys.cancel_open_steps(session, journey, "superseded by re-admission", now, actor.user)
+    journey.status = JourneyStatus.ACTIVE
+    journey.finished_at = None
+    _move(session, journey, home_episode, Stage.ASSESSMENT, now, actor, "journey.readmitted",
+          "Re-admitted to the home; assessment and care plan clocks restart")
+    resident.status = ResidentStatus.RESIDENT
+    journeys.apply_pathway(session, journey, now=now, settings=settings)
+    audit(session, at=now, actor=actor.user, action="resident.readmit", entity="resident",
+          entity_id=resident.id, resident_id=resident.id,
+          after={"readmitted_on": data.readmitted_on.isoformat()})
+    return resident
+
+
+def record_discharge(
+    session: Session, actor: Actor, resident_id: uuid.UUID, data: DischargeIn, now: datetime
+) -> Resident:
+    """The resident left the home for good: open steps are cancelled with the reason."""
+    actor.require_role(ADMITTING_ROLES, "record discharges")
+    resident = get_resident(session, actor, resident_id)
+    _require_status(resident, ACTIVE, "a discharge")
+    _not_future(data.discharged_on, now.date(), "discharged_on")
+    episode, journey = _episode_and_journey(session, resident)
+    if episode.ended_on is None:
+        _end_episode(episode, data.discharged_on, EpisodeEnd.DISCHARGE, "discharged_on")
+    journeys.cancel_open_steps(session, journey, "resident discharged from the home", now,
+                               actor.user)
+    _finish(session, journey, Stage.DISCHARGED, now, actor, "journey.discharged",
+            "Discharged from the home" + (f" to {data.destination}" if data.destination else ""))
+    resident.status = ResidentStatus.DISCHARGED
+    audit(session, at=now, actor=actor.user, action="resident.discharge", entity="resident",
+          entity_id=resident.id, resident_id=resident.id,
+          after={"discharged_on": data.discharged_on.isoformat()})
+    return resident
+
+
+def record_death(
+    session: Session, actor: Actor, resident_id: uuid.UUID, data: DeathIn, now: datetime
+) -> Resident:
+    """The resident died: open steps are cancelled and the journey ends."""
+    actor.require_role(ADMITTING_ROLES, "record a death")
+    resident = get_resident(session, actor, resident_id)
+    _require_status(resident, ACTIVE, "a death")
+    _not_future(data.died_on, now.date(), "died_on")
+    episode, journey = _episode_and_journey(session, resident)
+    if episode.ended_on is None:
+        _end_episode(episode, data.died_on, EpisodeEnd.DEATH, "died_on")
+    journeys.cancel_open_steps(session, journey, "resident died", now, actor.user)
+    _finish(session, journey, Stage.DECEASED, now, actor, "journey.died",
+            "Died" + (f" ({data.place_of_death})" if data.place_of_death else ""))
+    resident.status = ResidentStatus.DECEASED
+    audit(session, at=now, actor=actor.user, action="resident.death", entity="resident",
+          entity_id=resident.id, resident_id=resident.id,
+          after={"died_on": data.died_on.isoformat()})
+    return resident
+
+
+def _move(
+    session: Session, journey: Journey, episode: Episode, stage: Stage, now: datetime,
+    actor: Actor, kind: str, summary: str,
+) -> None:
+    journey.current_episode_id = episode.id
+    journey.home_id = episode.home_id
+    journey.stage = stage
+    journeys.add_event(session, journey.id, kind, summary, now, actor=actor.user,
+                       data={"episode_id": str(episode.id)})
+    outbox.enqueue(session, journey.id, kind, now)
+
+
+def _finish(
+    session: Session, journey: Journey, stage: Stage, now: datetime, actor: Actor, kind: str,
+    summary: str,
+) -> None:
+    journey.stage = stage
+    journey.status = JourneyStatus.ENDED
+    journey.finished_at = now
+    journeys.add_event(session, journey.id, kind, summary, now, actor=actor.user)
+    outbox.enqueue(session, journey.id, kind, now)

@@ -1,0 +1,51 @@
+"""Shared column helpers and vocabularies used by several domain folders."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from sqlalchemy import Enum
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def enum_column(enum: type[E]) -> Enum:
+    """Store a StrEnum as VARCHAR with a CHECK constraint (portable, easy to migrate)."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+        values_callable=lambda members: [m.value for m in members],
+        name=enum.__name__.lower(),
+    )
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    CLINICAL_LEAD = "clinical_lead"
+    MDT_MEMBER = "mdt_member"
+    CARE_HOME_STAFF = "care_home_staff"
+    ADMIN = "admin"
+
+
+class Profession(StrEnum):
+    GP = "gp"
+    GERIATRICIAN = "geriatrician"
+    COMMUNITY_MATRON = "community_matron"
+    ADVANCED_PRACTITIONER = "advanced_practitioner"
+    DISTRICT_NURSE = "district_nurse"
+    PRACTICE_NURSE = "practice_nurse"
+    MENTAL_HEALTH_NURSE = "mental_health_nurse"
+    PHARMACIST = "pharmacist"
+    DIETITIAN = "dietitian"
+    SPEECH_AND_LANGUAGE_THERAPIST = "speech_and_language_therapist"
+    OCCUPATIONAL_THERAPIST = "occupational_therapist"
+    PHYSIOTHERAPIST = "physiotherapist"
+    SOCIAL_PRESCRIBER = "social_prescriber"
+    SOCIAL_WORKER = "social_worker"
+    CARE_HOME_STAFF = "care_home_staff"
+    CARE_COORDINATOR = "care_coordinator"
+    ADMINISTRATOR = "administrator"

@@ -1,0 +1,1 @@
+"""Running the product: the embedded database, the Prefect server, the web app and runners."""
