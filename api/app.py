@@ -1,0 +1,49 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api import problems
+from api.context import AppContext
+from api.security import SecurityHeaders
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    """Build the app around an injected context (settings, database, clock)."""
+    app = FastAPI(
+        title="carejourney",
+        version="1.0.0",
+        summary="Enhanced Health in Care Homes: every resident's journey, every deadline.",
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.ctx = ctx
+    problems.install(app)
+    app.add_middleware(SecurityHeaders)
+
+    from api.routers import auth, journeys, residents, steps
+
+    for module in (auth, residents, steps, journeys):
+        app.include_router(module.router, prefix="/api/v1")
+
+    try:
+        from api.pages import router as pages_router
+    except ImportError:  # pages not built yet
+        pages_router = None
+    if pages_router is not None:
+        app.include_router(pages_router.router)
+
+    STATIC_DIR.mkdir(exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,197 @@
+"""Synthetic demo data: one PCN, three homes of different types, residents at every stage.
+
+Every person here is invented; NHS numbers are in the reserved 999 000 0000 - 999 999 9999
+test range. Residents are admitted and their steps completed through the real services, so
+the demo shows exactly what the product would have recorded.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from care.directory.access import load_actor
+from care.directory.models import CareHome, HomeMembership, HomeType, Pcn, User
+from care.directory.service import hash_password
+from care.journeys import service as journeys
+from care.journeys.models import Step, StepKind, StepStatus
+from care.residents import service as residents
+from care.residents.models import DementiaStatus
+from care.residents.schemas import AdmissionIn
+from care.settings import Settings
+from care.types import Profession, Role
+
+DEMO_PASSWORD = "carejourney-demo"  # demo mode only; documented in the README
+
+GIVEN = ["Ada", "Albert", "Beryl", "Cyril", "Doris", "Edna", "Ernest", "Florence", "Frank",
+         "Gladys", "Harold", "Ivy", "Jean", "Kenneth", "Lilian", "Mabel", "Norman", "Olive",
+         "Percy", "Queenie", "Ronald", "Sylvia", "Stanley", "Vera", "Walter", "Winifred"]
+FAMILY = ["Abbott", "Barker", "Chandler", "Dawson", "Ellis", "Fletcher", "Gibbs", "Hartley",
+          "Irving", "Jarvis", "Kendall", "Lawson", "Marsh", "Newton", "Osborne", "Pearce",
+          "Quinn", "Rowley", "Sutton", "Thorne", "Underwood", "Vickers", "Walsh", "Yates"]
+PRACTICES = [("Y90001", "Riverside Medical Practice"), ("Y90002", "Hillcrest Surgery"),
+             ("Y90003", "Market Street Health Centre")]
+OUT_OF_PCN_PRACTICE = ("Y99999", "Distant Vale Surgery")
+
+
+def synthetic_nhs_number(rng: random.Random) -> str:
+    """A valid NHS number in the reserved 999 test range (Modulus 11 check digit)."""
+    while True:
+        body = "999" + "".join(str(rng.randrange(10)) for _ in range(6))
+        total = sum(int(d) * w for d, w in zip(body, range(10, 1, -1), strict=True))
+        check = 11 - total % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            return body + str(check)
+
+
+@dataclass
+class DemoSummary:
+    pcn_id: uuid.UUID
+    home_ids: list[uuid.UUID]
+    usernames: dict[str, str]
+    residents: int
+
+
+USERS = [
+    # username, display name, role, profession, homes ("*" = all)
+    ("lead.gp", "Dr Priya Raman", Role.CLINICAL_LEAD, Profession.GP, "*"),
+    ("coordinator", "Sam Okafor", Role.COORDINATOR, Profession.CARE_COORDINATOR, "*"),
+    ("matron", "Helen Brooks", Role.MDT_MEMBER, Profession.COMMUNITY_MATRON, "*"),
+    ("pharmacist", "Tom Achebe", Role.MDT_MEMBER, Profession.PHARMACIST, "*"),
+    ("dietitian", "Grace Lin", Role.MDT_MEMBER, Profession.DIETITIAN, "*"),
+    ("staff.oaks", "Maria Santos", Role.CARE_HOME_STAFF, Profession.CARE_HOME_STAFF, "0"),
+    ("staff.meadow", "John Pike", Role.CARE_HOME_STAFF, Profession.CARE_HOME_STAFF, "1"),
+    ("staff.willow", "Aisha Khan", Role.CARE_HOME_STAFF, Profession.CARE_HOME_STAFF, "2"),
+    ("admin", "Chris Admin", Role.ADMIN, Profession.ADMINISTRATOR, "*"),
+]
+
+HOMES = [
+    ("The Oaks Nursing Home", HomeType.NURSING, 48, 1, "1-100000001", "VOAK1", "OX1 1AA"),
+    ("Meadow View Residential Home", HomeType.RESIDENTIAL, 32, 3, "1-100000002", "VMEA2",
+     "OX2 2BB"),
+    ("Willow House", HomeType.LEARNING_DISABILITY, 12, 2, "1-100000003", "VWIL3", "OX3 3CC"),
+]
+
+
+def already_seeded(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Pcn)))
+
+
+def seed(
+    session: Session, now: datetime, settings: Settings, *, residents_per_home: int = 20,
+    password: str = DEMO_PASSWORD, seed_value: int = 2026,
+) -> DemoSummary:
+    """Create the demo world in the caller's transaction."""
+    rng = random.Random(seed_value)
+    pcn = Pcn(name="Riverside Primary Care Network", ods_code="U99999",
+              practice_ods_codes=[code for code, _ in PRACTICES])
+    session.add(pcn)
+    session.flush()
+    homes: list[CareHome] = []
+    for name, kind, beds, weekday, cqc, ods, postcode in HOMES:
+        home = CareHome(pcn_id=pcn.id, name=name, home_type=kind, beds=beds,
+                        cqc_location_id=cqc, ods_code=ods,
+                        address=f"1 {name.split()[0]} Lane, Riverside", postcode=postcode,
+                        round_weekday=weekday, round_time=time(10, 0))
+        session.add(home)
+        homes.append(home)
+    session.flush()
+    hashed = hash_password(password)
+    users: dict[str, User] = {}
+    for username, display, role, profession, where in USERS:
+        user = User(username=username, display_name=display, password_hash=hashed, role=role,
+                    profession=profession, pcn_id=pcn.id, created_at=now)
+        session.add(user)
+        session.flush()
+        users[username] = user
+        served = homes if where == "*" else [homes[int(where)]]
+        for home in served:
+            session.add(HomeMembership(user_id=user.id, home_id=home.id,
+                                       is_home_representative=role == Role.CARE_HOME_STAFF))
+    for home in homes:
+        home.clinical_lead_id = users["lead.gp"].id
+    session.flush()
+
+    staff = [users["staff.oaks"], users["staff.meadow"], users["staff.willow"]]
+    clinicians = [users["matron"], users["lead.gp"]]
+    count = 0
+    for index, home in enumerate(homes):
+        actor = load_actor(session, staff[index])
+        for n in range(residents_per_home):
+            # Spread admissions over the last ~10 weeks; the newest have steps due or overdue.
+            days_ago = int(rng.triangular(0, 70, 8))
+            admitted_on = (now - timedelta(days=days_ago)).date()
+            practice = OUT_OF_PCN_PRACTICE if rng.random() < 0.1 else rng.choice(PRACTICES)
+            data = AdmissionIn(
+                nhs_number=synthetic_nhs_number(rng),
+                given_name=rng.choice(GIVEN),
+                family_name=rng.choice(FAMILY),
+                date_of_birth=date(rng.randint(1925, 1950), rng.randint(1, 12),
+                                   rng.randint(1, 28)),
+                home_id=home.id,
+                admitted_on=admitted_on,
+                room=str(n + 1),
+                gp_practice_ods=practice[0],
+                gp_practice_name=practice[1],
+                representative_name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
+                representative_relationship=rng.choice(["daughter", "son", "niece", "friend"]),
+                dementia_status=rng.choice(list(DementiaStatus)),
+            )
+            admitted_at = min(now, datetime.combine(admitted_on, time(11, 0), tzinfo=now.tzinfo))
+            resident, journey = residents.admit(session, actor, data, admitted_at, settings)
+            count += 1
+            _progress(session, journey.id, days_ago, rng, clinicians, admitted_at, now, settings)
+    return DemoSummary(pcn_id=pcn.id, home_ids=[h.id for h in homes],
+                       usernames={u: "" for u in users}, residents=count)
+
+
+def _progress(
+    session: Session, journey_id: uuid.UUID, days_ago: int, rng: random.Random,
+    clinicians: list[User], admitted_at: datetime, now: datetime, settings: Settings,
+) -> None:
+    """Move older admissions along the pathway; leave some late ones undone (overdue)."""
+    stage_roll = rng.random()
+    done_assessment = days_ago > 4 and stage_roll < 0.85
+    done_plan = done_assessment and days_ago > 8 and stage_roll < 0.7
+    clinician = load_actor(session, rng.choice(clinicians))
+    if done_assessment:
+        assessed_at = min(now, admitted_at + timedelta(days=rng.randint(1, 4), hours=3))
+        _complete(session, clinician, journey_id, StepKind.HOLISTIC_ASSESSMENT, assessed_at,
+                  settings, {
+            "physical": "Type 2 diabetes, diet controlled; osteoarthritis of both knees.",
+            "psychological": "Mild cognitive impairment; low mood since moving in.",
+            "functional": "Walks with a frame; needs help of one with washing and dressing.",
+            "social": "Daughter visits twice a week; enjoys the music group.",
+            "environmental": "Ground-floor room near the lounge; pressure cushion in place.",
+            "what_matters": "Staying able to walk to the garden; seeing the grandchildren.",
+            "contributors": ["resident", "daughter", "community matron", "senior carer"],
+        })
+    if done_plan:
+        planned_at = min(now, admitted_at + timedelta(days=rng.randint(5, 9), hours=5))
+        _complete(session, clinician, journey_id, StepKind.PCSP, planned_at, settings, {
+            "goals": [{"description": "Walk to the garden every day with the frame"}],
+            "actions": [{"description": "Physiotherapy review for mobility",
+                         "owner": "physiotherapist"},
+                        {"description": "Weekly weight; report a loss over 2 kg",
+                         "owner": "senior carer"}],
+            "escalation_wishes": {"hospital_admission": rng.choice(["yes", "discuss_first",
+                                                                    "no"]),
+                                  "preferred_contact": "GP"},
+            "agreed_with": "resident and daughter",
+            "review_date": (now + timedelta(days=90)).date().isoformat(),
+        })
+
+
+def _complete(session: Session, actor: object, journey_id: uuid.UUID, kind: StepKind,
+              now: datetime, settings: Settings, outcome: dict[str, object]) -> None:
+    step = session.scalar(select(Step).where(Step.journey_id == journey_id, Step.kind == kind,
+                                             Step.status == StepStatus.READY))
+    if step is not None:
+        journeys.complete_step(session, actor, step.id, outcome, now, settings)  # type: ignore[arg-type]
