@@ -597,3 +597,18 @@ def request_rerun(
         audit(session, at=now, actor=user, action="journey.rerun", entity="journey",
               entity_id=journey_id, resident_id=journey.resident_id)
     return message
+
+
+def heal_pathway_gaps(session: Session, now: datetime) -> int:
+    """The sweep's repair: queue an advance for every journey with a pathway gap and no
+    advance already pending. Returns how many were queued."""
+    pending = select(OutboxMessage.journey_id).where(
+        OutboxMessage.processed_at.is_(None), OutboxMessage.failed_at.is_(None)
+    )
+    waiting = set(session.scalars(pending))
+    queued = 0
+    for journey_id in _pathway_gaps(session, None):
+        if journey_id not in waiting:
+            request_rerun(session, None, journey_id, now, reason="sweep_heal")
+            queued += 1
+    return queued

@@ -1,0 +1,47 @@
+"""Tasks that move journeys on. Each is one transaction and safe to run twice."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from care.db import unit_of_work
+from care.journeys import escalation
+from care.journeys import service as journeys
+from tasks.runtime import get_runtime
+
+
+@task(name="apply-pathway", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def apply_pathway(journey_id: str, flow_run_id: str | None = None) -> dict[str, Any]:
+    """Open whatever the pathway says is due for this journey (idempotent)."""
+    rt = get_runtime()
+    with unit_of_work(rt.sessions) as session:
+        result = journeys.advance_journey(
+            session,
+            uuid.UUID(journey_id),
+            now=rt.clock.now(),
+            settings=rt.settings,
+            flow_run_id=uuid.UUID(flow_run_id) if flow_run_id else None,
+        )
+    return {"journey_id": journey_id, "opened": list(result.opened), "stage": result.stage}
+
+
+@task(name="sweep-deadlines", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def sweep_deadlines() -> dict[str, int]:
+    """Mark breached steps overdue and escalate each breach once."""
+    rt = get_runtime()
+    with unit_of_work(rt.sessions) as session:
+        report = escalation.sweep_deadlines(session, rt.clock.now())
+    return {"breached": len(report.breached), "notifications": report.notifications}
+
+
+@task(name="heal-stalled-journeys", cache_policy=NO_CACHE)
+def heal_stalled() -> dict[str, int]:
+    """Re-run journeys whose next step never opened (e.g. a crash after a completion)."""
+    rt = get_runtime()
+    with unit_of_work(rt.sessions) as session:
+        healed = journeys.heal_pathway_gaps(session, rt.clock.now())
+    return {"requeued": healed}

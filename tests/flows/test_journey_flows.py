@@ -1,0 +1,153 @@
+"""The journey's Prefect flows, driven end to end with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from care.directory.access import load_actor
+from care.journeys import service as journeys
+from care.journeys.models import (
+    Journey,
+    JourneyEvent,
+    Notification,
+    OutboxMessage,
+    Stage,
+    Step,
+    StepKind,
+    StepStatus,
+)
+from care.residents import service as residents
+from care.residents.schemas import AdmissionIn
+from flows.deadlines import deadline_sweep
+from flows.runner import JourneyRunner
+from tasks.runtime import Runtime
+from tests.factories import ASSESSMENT, World, admission
+
+
+def _admit(rt: Runtime, world: World, on: date) -> Journey:
+    with rt.sessions() as s, s.begin():
+        actor = load_actor(s, world.users["staff.a"])
+        _, journey = residents.admit(s, actor, AdmissionIn(**admission(world.home_a.id, on)),
+                                     rt.clock.now(), rt.settings)
+        return journey
+
+
+def _steps(s: Session, journey_id: object) -> dict[StepKind, Step]:
+    return {st.kind: st for st in s.scalars(select(Step).where(Step.journey_id == journey_id))}
+
+
+async def test_runner_runs_the_advance_flow_for_each_signal(
+    world: World, flow_runtime: Runtime
+) -> None:
+    rt = flow_runtime
+    journey = _admit(rt, world, rt.clock.now().date())
+    runner = JourneyRunner(rt)
+    assert await runner.drain_until_idle() == 1
+    with rt.sessions() as s:
+        message = s.scalars(select(OutboxMessage)).one()
+        assert message.processed_at is not None and message.flow_run_id is not None
+        assert s.get(Journey, journey.id).last_flow_run_id == message.flow_run_id  # type: ignore[union-attr]
+    assert await runner.drain_once() == 0
+
+
+async def test_crash_after_completion_is_healed_by_rerun_and_by_sweep(
+    world: World, flow_runtime: Runtime, monkeypatch: object
+) -> None:
+    import pytest
+
+    rt = flow_runtime
+    runner = JourneyRunner(rt)
+    healed_by: list[str] = []
+    for route in ("rerun", "sweep"):
+        journey = _admit(rt, world, rt.clock.now().date())
+        await runner.drain_until_idle()
+        mp = pytest.MonkeyPatch()
+
+        def crash(*_: object, **__: object) -> None:
+            raise RuntimeError("process died before the journey advanced")
+
+        mp.setattr(journeys, "fast_path_advance", crash)
+        with rt.sessions() as s, s.begin():
+            step = _steps(s, journey.id)[StepKind.HOLISTIC_ASSESSMENT]
+            journeys.complete_step(s, load_actor(s, world.users["nurse.a"]), step.id, ASSESSMENT,
+                                   rt.clock.now(), rt.settings)
+            # The completion commits, but its advance signal is lost with the "crash" too.
+            s.execute(OutboxMessage.__table__.delete().where(
+                OutboxMessage.journey_id == journey.id))
+        mp.undo()
+        with rt.sessions() as s:
+            assert StepKind.PCSP not in _steps(s, journey.id)
+            stalled = journeys.find_stalled(s, rt.clock.now(), rt.settings)
+            assert [j.journey.id for j in stalled] == [journey.id]
+            assert "never opened" in stalled[0].reasons[0]
+        if route == "rerun":
+            for _ in range(2):  # re-running twice must duplicate nothing
+                with rt.sessions() as s, s.begin():
+                    journeys.request_rerun(s, load_actor(s, world.users["admin"]), journey.id,
+                                           rt.clock.now())
+                await runner.drain_until_idle()
+        else:
+            result = await deadline_sweep()
+            assert result["requeued"] == 1
+            await runner.drain_until_idle()
+        with rt.sessions() as s:
+            steps = _steps(s, journey.id)
+            assert steps[StepKind.PCSP].status == StepStatus.READY
+            assert s.scalar(select(func.count()).select_from(Step).where(
+                Step.journey_id == journey.id)) == 2
+            assert s.get(Journey, journey.id).stage == Stage.CARE_PLANNING  # type: ignore[union-attr]
+            assert journeys.find_stalled(s, rt.clock.now(), rt.settings) == []
+            opened = s.scalar(select(func.count()).select_from(JourneyEvent).where(
+                JourneyEvent.journey_id == journey.id, JourneyEvent.kind == "step.opened"))
+            assert opened == 2
+        healed_by.append(route)
+    assert healed_by == ["rerun", "sweep"]
+
+
+async def test_failing_advance_is_retried_then_listed_as_stalled(
+    world: World, flow_runtime: Runtime
+) -> None:
+    import pytest
+
+    rt = flow_runtime
+    rt.settings.outbox_max_attempts = 2
+    journey = _admit(rt, world, rt.clock.now().date())
+    mp = pytest.MonkeyPatch()
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("database said no")
+
+    mp.setattr(journeys, "advance_journey", broken)
+    runner = JourneyRunner(rt)
+    try:
+        assert await runner.drain_once() == 1
+        with rt.sessions() as s:
+            message = s.scalars(select(OutboxMessage)).one()
+            assert message.last_error and message.failed_at is None
+        rt.clock.advance(minutes=5)  # past the back-off
+        assert await runner.drain_once() == 1
+    finally:
+        mp.undo()
+    with rt.sessions() as s:
+        stalled = journeys.find_stalled(s, rt.clock.now(), rt.settings)
+        assert [j.journey.id for j in stalled] == [journey.id]
+        assert "stopped retrying" in stalled[0].reasons[0]
+    with rt.sessions() as s, s.begin():
+        journeys.request_rerun(s, load_actor(s, world.users["admin"]), journey.id, rt.clock.now())
+    await runner.drain_until_idle()
+    with rt.sessions() as s:
+        assert journeys.find_stalled(s, rt.clock.now(), rt.settings) == []
+
+
+async def test_deadline_sweep_flow_escalates_once(world: World, flow_runtime: Runtime) -> None:
+    rt = flow_runtime
+    _admit(rt, world, rt.clock.now().date())
+    rt.clock.advance(days=10)  # Thursday 12 Nov: 8 working days after Monday 2 Nov
+    first = await deadline_sweep()
+    second = await deadline_sweep()
+    assert first["breached"] == 1 and second["breached"] == 0
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Notification)) == 2
