@@ -27,9 +27,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     problems.install(app)
     app.add_middleware(SecurityHeaders)
 
-    from api.routers import auth, journeys, residents, steps
+    from api.routers import auth, homes, journeys, residents, steps
 
-    for module in (auth, residents, steps, journeys):
+    for module in (auth, residents, steps, journeys, homes):
         app.include_router(module.router, prefix="/api/v1")
 
     try:

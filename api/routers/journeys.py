@@ -1,5 +1,96 @@
-"""Placeholder: filled in by the API work."""
+"""Journeys that need attention (stalled) and re-runs; the caller's notifications."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
+from api.schemas import (
+    NotificationList,
+    NotificationOut,
+    Page,
+    RerunOut,
+    StalledJourneyOut,
+    notification_out,
+    problem_responses,
+    resident_ref,
+)
+from care.audit.service import record as audit
+from care.directory.access import ADMIN_ROLES, ASSIGNING_ROLES
+from care.errors import NotFound
+from care.journeys import escalation
+from care.journeys import service as journeys
+from care.journeys.models import Notification
+
+router = APIRouter(responses=problem_responses(401, 422))
+
+OVERSEEING_ROLES = ADMIN_ROLES | ASSIGNING_ROLES
+
+
+@router.get("/journeys", response_model=Page[StalledJourneyOut], tags=["journeys"],
+            responses=problem_responses(403))
+def list_journeys(
+    actor: ApiActor, session: SessionDep, now: NowDep, settings: SettingsDep,
+    status: Literal["stalled"],
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[StalledJourneyOut]:
+    """Stalled journeys in the homes you serve: something that should have happened has not
+    (a successor step never opened, an advance failed or has waited too long)."""
+    actor.require_role(OVERSEEING_ROLES, "list stalled journeys")
+    stalled = journeys.find_stalled(session, now, settings, home_ids=actor.home_ids)
+    start = (page - 1) * page_size
+    return Page[StalledJourneyOut](
+        items=[
+            StalledJourneyOut(
+                journey_id=s.journey.id, resident=resident_ref(s.resident),
+                home_id=s.journey.home_id, stage=s.journey.stage, status=s.journey.status,
+                last_advanced_at=s.journey.last_advanced_at, reasons=s.reasons,
+            )
+            for s in stalled[start:start + page_size]
+        ],
+        total=len(stalled), page=page, page_size=page_size,
+    )
+
+
+@router.post("/journeys/{journey_id}/rerun", status_code=202, response_model=RerunOut,
+             tags=["journeys"], responses=problem_responses(403, 404))
+def rerun(journey_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep) -> RerunOut:
+    """Run the journey again (admin). Always safe: advancing never opens a step twice."""
+    actor.require_role(ADMIN_ROLES, "re-run journeys")
+    message = journeys.request_rerun(session, actor, journey_id, now)
+    body = RerunOut(journey_id=journey_id, outbox_id=message.id)
+    session.commit()
+    return body
+
+
+@router.get("/notifications", response_model=NotificationList, tags=["notifications"])
+def list_notifications(
+    actor: ApiActor, session: SessionDep,
+    unread: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> NotificationList:
+    """Your notifications (reminders, escalations), newest first."""
+    notes = escalation.notifications_for(session, actor.id, unread_only=unread, limit=limit)
+    return NotificationList(items=[notification_out(n) for n in notes])
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationOut,
+             tags=["notifications"], responses=problem_responses(404))
+def mark_read(
+    notification_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep
+) -> NotificationOut:
+    """Mark one of your notifications as read (reading it again changes nothing)."""
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != actor.id:
+        raise NotFound("notification not found")
+    if note.read_at is None:
+        note.read_at = now
+        audit(session, at=now, actor=actor.user, action="notification.read",
+              entity="notification", entity_id=note.id, resident_id=note.resident_id)
+    body = notification_out(note)
+    session.commit()
+    return body

@@ -1,5 +1,165 @@
-"""Placeholder: filled in by the API work."""
+"""Human steps: the work queue, and claim / release / assign / complete."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import AwareDatetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
+from api.schemas import (
+    AssignIn,
+    CompleteIn,
+    CompletionOut,
+    Page,
+    StepDetailOut,
+    StepOut,
+    journey_ref,
+    names_for,
+    problem_responses,
+    step_detail_out,
+    step_out,
+    step_people,
+)
+from care.audit.service import record as audit
+from care.journeys import idempotency
+from care.journeys import service as journeys
+from care.journeys.models import OPEN_STATUSES, Journey, Step, StepKind
+from care.journeys.steps import STEP_TYPES
+from care.residents.models import Resident
+
+router = APIRouter(tags=["steps"], responses=problem_responses(401, 404, 422))
+
+StatusFilter = Literal["open", "ready", "claimed", "completed", "cancelled", "failed"]
+SortOrder = Literal["due_at", "-due_at", "priority", "-priority"]
+MAX_PAGE_SIZE = 200
+
+
+def _step_body(session: Session, step: Step, now: datetime) -> StepOut:
+    resident = session.get(Resident, step.resident_id)
+    return step_out(step, now, names_for(session, step_people([step])), resident)
+
+
+@router.get("/steps", response_model=Page[StepOut])
+def list_steps(
+    actor: ApiActor, session: SessionDep, now: NowDep,
+    status: StatusFilter | None = None,
+    kind: StepKind | None = None,
+    home_id: uuid.UUID | None = None,
+    assignee: Literal["me", "unassigned"] | None = None,
+    overdue: bool | None = None,
+    due_before: AwareDatetime | None = None,
+    resident_id: uuid.UUID | None = None,
+    sort: SortOrder = "due_at",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Page[StepOut]:
+    """Steps in the homes you serve; `status=open` means ready or claimed."""
+    filters = journeys.StepFilters(
+        status=status, kind=kind, home_id=home_id, assignee=assignee, overdue=overdue,
+        due_before=due_before, resident_id=resident_id, sort=sort, page=page,
+        page_size=page_size,
+    )
+    found = journeys.list_steps(session, actor, filters, now)
+    names = names_for(session, step_people(s for s, _ in found.items))
+    return Page[StepOut](
+        items=[step_out(s, now, names, r) for s, r in found.items], total=found.total,
+        page=found.page, page_size=found.page_size,
+    )
+
+
+@router.get("/steps/{step_id}", response_model=StepDetailOut)
+def get_step(
+    step_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep
+) -> StepDetailOut:
+    """One step with its outcome (when completed) and the JSON Schema of its outcome form."""
+    step = journeys.get_step(session, actor, step_id)
+    body = step_detail_out(
+        step, now, names_for(session, step_people([step])),
+        session.get(Resident, step.resident_id), STEP_TYPES[step.kind].outcome_schema(),
+    )
+    audit(session, at=now, actor=actor.user, action="step.view", entity="step",
+          entity_id=step.id, resident_id=step.resident_id)
+    session.commit()
+    return body
+
+
+@router.post("/steps/{step_id}/claim", response_model=StepOut,
+             responses=problem_responses(403, 409))
+def claim(step_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep) -> StepOut:
+    """Take a ready step. The first claim wins; anyone else gets 409."""
+    step = journeys.claim_step(session, actor, step_id, now)
+    body = _step_body(session, step, now)
+    session.commit()
+    return body
+
+
+@router.post("/steps/{step_id}/release", response_model=StepOut,
+             responses=problem_responses(403, 409))
+def release(step_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep) -> StepOut:
+    """Give a taken step back to the home's queue."""
+    step = journeys.release_step(session, actor, step_id, now)
+    body = _step_body(session, step, now)
+    session.commit()
+    return body
+
+
+@router.post("/steps/{step_id}/assign", response_model=StepOut,
+             responses=problem_responses(403, 409))
+def assign(
+    step_id: uuid.UUID, data: AssignIn, actor: ApiActor, session: SessionDep, now: NowDep
+) -> StepOut:
+    """Give an open step to a named member of the home's MDT (coordinator or clinical lead)."""
+    step = journeys.assign_step(session, actor, step_id, data.assignee_id, now)
+    body = _step_body(session, step, now)
+    session.commit()
+    return body
+
+
+@router.post("/steps/{step_id}/complete", response_model=CompletionOut,
+             responses=problem_responses(403, 409))
+def complete(
+    step_id: uuid.UUID, data: CompleteIn, request: Request, response: Response,
+    actor: ApiActor, session: SessionDep, now: NowDep, settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(
+        max_length=idempotency.MAX_KEY_LENGTH,
+        description="Makes retries safe: a repeat with the same key and body returns the "
+        "first result; the same key with a different request is refused with 422.",
+    )] = None,
+) -> CompletionOut:
+    """Record the step's outcome, validated against its form (422 with field errors, nothing
+    stored). The next step of the pathway is open in the response. Completing an already
+    completed step is 409 (unless it is an `Idempotency-Key` repeat)."""
+    request_hash = idempotency.fingerprint(request.method, request.url.path,
+                                           data.model_dump(mode="json"))
+    if idempotency_key is not None:
+        stored = idempotency.begin(session, actor.id, idempotency_key, request_hash)
+        if stored is not None:
+            session.rollback()
+            response.status_code = stored.status_code
+            response.headers["Idempotent-Replayed"] = "true"
+            return CompletionOut.model_validate(stored.response)
+    step = journeys.complete_step(session, actor, step_id, data.outcome, now, settings)
+    journey = session.get(Journey, step.journey_id)
+    assert journey is not None
+    open_steps = list(session.scalars(
+        select(Step).where(Step.journey_id == journey.id, Step.status.in_(OPEN_STATUSES))
+        .order_by(Step.opened_at, Step.kind)
+    ))
+    resident = session.get(Resident, step.resident_id)
+    names = names_for(session, step_people([step, *open_steps]))
+    body = CompletionOut(
+        step=step_out(step, now, names, resident),
+        journey=journey_ref(journey),
+        open_steps=[step_out(s, now, names, resident) for s in open_steps],
+    )
+    if idempotency_key is not None:
+        idempotency.save(session, actor.id, idempotency_key, request_hash, 200,
+                         body.model_dump(mode="json"), now)
+    session.commit()
+    return body
