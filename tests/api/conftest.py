@@ -1,0 +1,68 @@
+"""The API through HTTP, on the real database, with the injected (frozen) clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.app import create_app
+from api.context import AppContext
+from care.clock import FrozenClock
+from care.settings import Settings
+from tests.factories import PASSWORD, World, admission
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def app(
+    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+    settings: Settings,
+) -> FastAPI:
+    return create_app(AppContext(settings, engine, sessions, clock))
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+def token_for(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    token: str = r.json()["access_token"]
+    return token
+
+
+@pytest.fixture
+def login(client: TestClient) -> Callable[[str], Headers]:
+    """Bearer headers for a world user, signed in now (as the clock stands)."""
+
+    def _login(username: str) -> Headers:
+        return {"Authorization": f"Bearer {token_for(client, username)}"}
+
+    return _login
+
+
+@pytest.fixture
+def admit(
+    client: TestClient, world: World, clock: FrozenClock, login: Callable[[str], Headers]
+) -> Callable[..., dict[str, Any]]:
+    """Admit a resident through the API (to home A by care-home staff unless told otherwise)."""
+
+    def _admit(username: str = "staff.a", home: str = "a", **overrides: Any) -> dict[str, Any]:
+        home_id = world.home_a.id if home == "a" else world.home_b.id
+        r = client.post("/api/v1/residents", headers=login(username),
+                        json=admission(home_id, clock.now().date(), **overrides))
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    return _admit
