@@ -27,7 +27,6 @@ class Settings(BaseSettings):
     session_minutes: int = 480
     deadline_rule: DeadlineRuleName = "working-days"
     deadline_days: int = 7
-    sweep_interval_minutes: int = 15
     login_max_failures: int = 5
     login_window_minutes: int = 15
     runner_enabled: bool = True
@@ -36,6 +35,8 @@ class Settings(BaseSettings):
     stalled_after_minutes: int = 10
     host: str = "127.0.0.1"
     port: int = 8000
+    # Where `carejourney serve` starts its own Prefect server when PREFECT_API_URL is unset.
+    prefect_port: int = 4200
     cookie_secure: bool = False
     timezone: str = "Europe/London"
     generated_secret: bool = Field(default=False, exclude=True)

@@ -1,0 +1,3 @@
+from carejourney.cli import main
+
+main()

@@ -1,0 +1,308 @@
+"""`carejourney`: run the product, its runners and its maintenance commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(f"carejourney: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _settings() -> Any:
+    from pydantic import ValidationError
+
+    from care.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        _fail("; ".join(str(e["msg"]) for e in exc.errors()))
+
+
+def prepare_database(settings: Any) -> str:
+    """Our database URL: the configured server, or the embedded one (started now).
+
+    With the embedded server, Prefect's own database lives on it too, and every child
+    process inherits both URLs through the environment.
+    """
+    if settings.database_url:
+        return str(settings.database_url)
+    from carejourney import embedded
+
+    db = embedded.start(settings.data_dir)
+    url = db.url()
+    settings.database_url = url
+    os.environ["CAREJOURNEY_DATABASE_URL"] = url
+    os.environ.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_URL", db.prefect_url())
+    return url
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+
+
+def seed_demo_if_empty(url: str, settings: Any) -> bool:
+    from care import demo
+    from care.clock import SystemClock
+    from care.db import make_engine, make_session_factory, unit_of_work
+
+    engine = make_engine(url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            if demo.already_seeded(session):
+                return False
+            demo.seed(session, SystemClock().now(), settings)
+            return True
+    finally:
+        engine.dispose()
+
+
+def start_prefect_server(settings: Any) -> subprocess.Popen[bytes] | None:
+    """Our own Prefect server on the embedded PostgreSQL, unless PREFECT_API_URL is set."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    import httpx
+
+    prefect_home = Path(settings.data_dir).resolve() / "prefect"
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(prefect_home))
+    port = settings.prefect_port
+    log = open(prefect_home / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), start_new_session=True,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            _fail(f"the Prefect server exited (see {prefect_home / 'server.log'})")
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    else:
+        proc.terminate()
+        _fail(f"the Prefect server did not start in time (see {prefect_home / 'server.log'})")
+    os.environ["PREFECT_API_URL"] = api
+    return proc
+
+
+def _spawn(args: list[str], name: str, settings: Any) -> subprocess.Popen[bytes]:
+    logs = Path(settings.data_dir).resolve() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    out = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+    env = {**os.environ, "CAREJOURNEY_HOME": str(ROOT)}
+    return subprocess.Popen([sys.executable, *args], stdout=out, stderr=subprocess.STDOUT,
+                            env=env, cwd=ROOT, start_new_session=True)
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def build_runtime(settings: Any) -> Any:
+    from care.clock import SystemClock
+    from care.db import make_engine, make_session_factory
+    from tasks.runtime import Runtime, configure
+
+    engine = make_engine(settings.database_url)
+    runtime = Runtime(settings, make_session_factory(engine), SystemClock())
+    configure(runtime)
+    return runtime, engine
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so clean-up runs (uvicorn re-raises the signal it caught)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    _exit_on_sigterm()
+    # Flow-run chatter stays in Prefect's UI and database, not on the console.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    settings = _settings()
+    url = prepare_database(settings)
+    migrate(url)
+    if settings.mode == "demo" and not args.no_demo and seed_demo_if_empty(url, settings):
+        print("Demo data created (synthetic people only).")
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        if not args.no_prefect:
+            server = start_prefect_server(settings)
+            if server is not None:
+                children.append(server)
+            children.append(_spawn(["-m", "flows.scheduler"], "scheduler", settings))
+        _serve_web(settings, args, with_runner=settings.runner_enabled and not args.no_runner)
+    finally:
+        _stop(children)
+
+
+def _serve_web(settings: Any, args: argparse.Namespace, *, with_runner: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from api.context import AppContext
+
+    runtime, engine = build_runtime(settings)
+    runner = None
+    if with_runner:
+        from flows.runner import JourneyRunner
+
+        runner = JourneyRunner(runtime)
+        runner.start_in_thread()
+    app = create_app(AppContext(settings, engine, runtime.sessions, runtime.clock))
+    host, port = args.host or settings.host, args.port or settings.port
+    _banner(settings, host, port)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    finally:
+        if runner is not None:
+            runner.stop()
+
+
+def _banner(settings: Any, host: str, port: int) -> None:
+    from care.demo import DEMO_PASSWORD, USERS
+
+    print(f"\ncarejourney is running at http://{host}:{port}/  (API docs: /docs)")
+    if os.environ.get("PREFECT_API_URL"):
+        print(f"Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}")
+    if settings.mode == "demo":
+        print(f"Demo sign-ins (password '{DEMO_PASSWORD}', demo mode only):")
+        for username, display, role, _, _ in USERS:
+            print(f"  {username:<14} {display:<22} {role.value}")
+    print("Press Ctrl+C to stop.\n", flush=True)
+
+
+def cmd_runner(args: argparse.Namespace) -> None:
+    """A journey runner only (scale-out): drains the outbox until stopped."""
+    import asyncio
+
+    settings = _settings()
+    if not settings.database_url:
+        _fail("CAREJOURNEY_DATABASE_URL must be set for a stand-alone runner")
+    from flows.runner import JourneyRunner
+
+    runtime, _ = build_runtime(settings)
+    asyncio.run(JourneyRunner(runtime).run_forever())
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = _settings()
+    migrate(prepare_database(settings))
+    print("database is at the latest migration")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    settings = _settings()
+    if settings.mode != "demo":
+        _fail("demo data can only be loaded in demo mode")
+    url = prepare_database(settings)
+    migrate(url)
+    print("demo data created" if seed_demo_if_empty(url, settings) else "demo data already present")
+
+
+def cmd_admit(args: argparse.Namespace) -> None:
+    """Admit a resident as a named user; the journey starts exactly as through the API."""
+    from pydantic import ValidationError
+
+    from care.clock import SystemClock
+    from care.db import unit_of_work
+    from care.directory.access import load_actor
+    from care.directory.models import User
+    from care.errors import DomainError
+    from care.residents.schemas import AdmissionIn
+    from care.residents.service import admit
+    from sqlalchemy import select
+
+    settings = _settings()
+    url = prepare_database(settings)
+    runtime, _ = build_runtime(settings)
+    try:
+        data = AdmissionIn(
+            nhs_number=args.nhs_number, given_name=args.given_name,
+            family_name=args.family_name, date_of_birth=args.date_of_birth,
+            home_id=args.home_id, admitted_on=args.admitted_on or date.today(),
+            gp_practice_ods=args.gp_ods, gp_practice_name=args.gp_name,
+        )
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            user = session.scalar(select(User).where(User.username == args.as_user))
+            if user is None or not user.active:
+                _fail(f"no active user {args.as_user!r}")
+            actor = load_actor(session, user)
+            resident, journey = admit(session, actor, data, runtime.clock.now(), settings)
+            result = {"resident_id": str(resident.id), "journey_id": str(journey.id),
+                      "stage": journey.stage.value}
+    except DomainError as exc:
+        _fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
+    print(json.dumps(result))
+    del url
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="carejourney", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the product (embedded PostgreSQL by default)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    serve.add_argument("--no-runner", action="store_true",
+                       help="web only (API replicas when runners run elsewhere)")
+    serve.add_argument("--no-prefect", action="store_true",
+                       help="do not start a Prefect server or the scheduler")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("runner", help="run a journey runner only").set_defaults(func=cmd_runner)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed-demo", help="load synthetic demo data").set_defaults(func=cmd_seed_demo)
+    adm = sub.add_parser("admit", help="admit a resident and start their journey")
+    adm.add_argument("--as", dest="as_user", required=True, help="username acting")
+    adm.add_argument("--nhs-number", required=True)
+    adm.add_argument("--given-name", required=True)
+    adm.add_argument("--family-name", required=True)
+    adm.add_argument("--date-of-birth", required=True, help="YYYY-MM-DD")
+    adm.add_argument("--home-id", required=True)
+    adm.add_argument("--admitted-on", help="YYYY-MM-DD (default today)")
+    adm.add_argument("--gp-ods", required=True)
+    adm.add_argument("--gp-name", required=True)
+    adm.set_defaults(func=cmd_admit)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
