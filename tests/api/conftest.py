@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -42,11 +43,16 @@ def token_for(client: TestClient, username: str, password: str = PASSWORD) -> st
 
 
 @pytest.fixture
-def login(client: TestClient) -> Callable[[str], Headers]:
-    """Bearer headers for a world user, signed in now (as the clock stands)."""
+def login(client: TestClient, clock: FrozenClock) -> Callable[[str], Headers]:
+    """Bearer headers for a world user, signed in as the clock stands (reused until it moves:
+    password hashing is deliberately slow)."""
+    tokens: dict[tuple[str, datetime], str] = {}
 
     def _login(username: str) -> Headers:
-        return {"Authorization": f"Bearer {token_for(client, username)}"}
+        key = (username, clock.now())
+        if key not in tokens:
+            tokens[key] = token_for(client, username)
+        return {"Authorization": f"Bearer {tokens[key]}"}
 
     return _login
 
