@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up everything the product needs on a fresh machine: virtual environment, Python
+# dependencies (pinned by constraints.txt), and the NHS.UK front-end assets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -c constraints.txt -e '.[dev]'
+# Bytecode once, so each start (and each Prefect subprocess) does not pay for it again.
+.venv/bin/python -m compileall -q care api flows tasks carejourney >/dev/null 2>&1 || true
+if [ -f scripts/build_assets.sh ]; then
+    bash scripts/build_assets.sh
+fi
