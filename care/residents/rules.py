@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import nhs_number
+from nhs_number.validate import is_valid as _modulus_11_valid
 
 _NON_DIGITS = re.compile(r"[\s-]")
 
@@ -22,7 +22,7 @@ def nhs_number_problem(raw: str) -> str | None:
     digits = normalise_nhs_number(raw)
     if not digits.isdigit() or len(digits) != 10:
         return "must be 10 digits"
-    if not nhs_number.is_valid(digits):
+    if not _modulus_11_valid(digits):
         return "fails the Modulus 11 check digit"
     return None
 
