@@ -1,0 +1,278 @@
+"""HTML forms <-> domain inputs: flat form fields into outcome and admission dictionaries, and
+domain field errors (``outcome.goals.0.description``) back onto the inputs that caused them.
+
+The domain validates; this module only reshapes, so the pages and the API accept exactly the
+same outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from care.journeys.models import StepKind
+
+GOAL_ROWS = 3
+ACTION_ROWS = 4
+
+ASSESSMENT_DOMAINS: list[tuple[str, str, str]] = [
+    ("physical", "Physical health needs",
+     "Long-term conditions, medicines, pain, nutrition and hydration, continence, skin."),
+    ("psychological", "Psychological and cognitive needs",
+     "Mood, anxiety, memory, dementia, delirium risk, capacity."),
+    ("functional", "Functional needs",
+     "Mobility, falls risk, help needed with washing, dressing, eating."),
+    ("social", "Social needs",
+     "Family and friends, activities, faith and culture, communication."),
+    ("environmental", "Environmental needs",
+     "Room, equipment, access to outside space, hazards."),
+    ("what_matters", "What matters to the person",
+     "In their own words where possible."),
+]
+
+HOSPITAL_WISHES: list[dict[str, str]] = [
+    {"value": "yes", "text": "Yes, admit to hospital if needed"},
+    {"value": "discuss_first", "text": "Discuss with the person or their representative first"},
+    {"value": "no", "text": "No, care for the person in the home where possible"},
+]
+DEMENTIA_ITEMS: list[dict[str, str]] = [
+    {"value": "diagnosed", "text": "Diagnosed with dementia"},
+    {"value": "possible_undiagnosed", "text": "Possible dementia, not yet diagnosed"},
+    {"value": "no_dementia", "text": "No dementia"},
+    {"value": "unknown", "text": "Not known"},
+]
+HOSPITAL_WISH_WORDS = {item["value"]: item["text"] for item in HOSPITAL_WISHES}
+
+# Words for the error messages, by the domain's field path (list indexes removed).
+LABELS: dict[str, str] = {
+    "physical": "the physical health needs",
+    "psychological": "the psychological and cognitive needs",
+    "functional": "the functional needs",
+    "social": "the social needs",
+    "environmental": "the environmental needs",
+    "what_matters": "what matters to the person",
+    "contributors": "who contributed",
+    "existing_assessments_used": "the existing assessments drawn on",
+    "goals": "a goal",
+    "goals.description": "the goal",
+    "actions": "a need and action with who is responsible",
+    "actions.description": "the need and action",
+    "actions.owner": "who is responsible for this action",
+    "actions.due": "the date the action is due by",
+    "escalation_wishes.hospital_admission": "whether the person would want hospital admission",
+    "escalation_wishes.preferred_contact": "who to contact first",
+    "escalation_wishes.notes": "other wishes",
+    "agreed_with": "who the plan was agreed with",
+    "review_date": "the review date",
+    "nhs_number": "the NHS number",
+    "given_name": "the first name",
+    "family_name": "the last name",
+    "date_of_birth": "the date of birth",
+    "home_id": "the care home",
+    "admitted_on": "the admission date",
+    "room": "the room",
+    "gp_practice_ods": "the GP practice ODS code",
+    "gp_practice_name": "the GP practice name",
+    "representative_name": "the representative's name",
+    "representative_relationship": "the representative's relationship",
+    "representative_phone": "the representative's phone number",
+    "dementia_status": "the dementia diagnosis status",
+}
+
+# Domain fields that are entered as a day / month / year date input on the pages.
+DATE_FIELDS = {"review_date", "date_of_birth", "admitted_on"}
+
+
+@dataclass
+class FieldErrors:
+    """Errors keyed by input id, in the order the summary should list them."""
+
+    by_id: dict[str, str] = field(default_factory=dict)
+
+    def add(self, input_id: str, message: str) -> None:
+        self.by_id.setdefault(input_id, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_id)
+
+    def get(self, input_id: str) -> dict[str, str] | None:
+        """The ``errorMessage`` parameter for an NHS.UK component, or None."""
+        message = self.by_id.get(input_id)
+        return {"text": message} if message else None
+
+    def summary(self) -> list[dict[str, str]]:
+        """The ``errorList`` of an NHS.UK error summary: each links to its input."""
+        return [{"text": text, "href": f"#{input_id}"} for input_id, text in self.by_id.items()]
+
+
+def message_for(path: str, reason: str) -> str:
+    """A sentence a person can act on, from a domain error (NHS.UK error message style)."""
+    parts = [p for p in path.split(".") if not p.isdigit()]
+    if parts and parts[0] == "outcome":
+        parts = parts[1:]
+    key = ".".join(parts)
+    label = LABELS.get(key, key.replace("_", " ").replace(".", " ") or "this")
+    low = reason.lower()
+    if "required" in low or "at least 1 character" in low or low.startswith("enter"):
+        return f"Enter {label}"
+    if "at least 1 item" in low:
+        return f"Add {label}"
+    if key.endswith("hospital_admission") or key in ("home_id", "dementia_status"):
+        return f"Select {label}"
+    if "valid date" in low:
+        return f"Enter {label} as a real date, for example 27 3 2027"
+    if "at most" in low:
+        return f"{label[0].upper()}{label[1:]} is too long"
+    return f"{label[0].upper()}{label[1:]} {reason}"
+
+
+def _text(form: Mapping[str, str], name: str) -> str:
+    return (form.get(name) or "").strip()
+
+
+def _optional(form: Mapping[str, str], name: str) -> str | None:
+    return _text(form, name) or None
+
+
+def _date(form: Mapping[str, str], name: str) -> str | None:
+    """Day / month / year fields as an ISO date string; the domain judges whether it is real."""
+    day, month, year = (_text(form, f"{name}[{part}]") for part in ("day", "month", "year"))
+    if not (day or month or year):
+        return None
+    return f"{year or '0000'}-{month.zfill(2) or '00'}-{day.zfill(2) or '00'}"
+
+
+# ---------------------------------------------------------------- step outcomes
+
+
+@dataclass
+class OutcomeForm:
+    """An outcome parsed from the page, with where each list item came from on the form."""
+
+    outcome: dict[str, Any]
+    goal_rows: list[int] = field(default_factory=list)
+    action_rows: list[int] = field(default_factory=list)
+
+
+def parse_outcome(kind: StepKind, form: Mapping[str, str]) -> OutcomeForm:
+    if kind == StepKind.HOLISTIC_ASSESSMENT:
+        return _parse_assessment(form)
+    return _parse_pcsp(form)
+
+
+def _parse_assessment(form: Mapping[str, str]) -> OutcomeForm:
+    outcome: dict[str, Any] = {name: _text(form, name) for name, _, _ in ASSESSMENT_DOMAINS}
+    outcome["contributors"] = [
+        line.strip() for line in _text(form, "contributors").splitlines() if line.strip()
+    ]
+    outcome["existing_assessments_used"] = _optional(form, "existing_assessments_used")
+    return OutcomeForm(outcome)
+
+
+def _parse_pcsp(form: Mapping[str, str]) -> OutcomeForm:
+    parsed = OutcomeForm({})
+    goals: list[dict[str, Any]] = []
+    for row in range(GOAL_ROWS):
+        text = _text(form, f"goals-{row}-description")
+        if text:
+            goals.append({"description": text})
+            parsed.goal_rows.append(row)
+    actions: list[dict[str, Any]] = []
+    for row in range(ACTION_ROWS):
+        item = {
+            "description": _text(form, f"actions-{row}-description"),
+            "owner": _text(form, f"actions-{row}-owner"),
+            "due": _optional(form, f"actions-{row}-due"),
+        }
+        if item["description"] or item["owner"] or item["due"]:
+            actions.append(item)
+            parsed.action_rows.append(row)
+    wishes: dict[str, Any] = {
+        "preferred_contact": _optional(form, "preferred_contact"),
+        "notes": _optional(form, "escalation_notes"),
+    }
+    if _text(form, "hospital_admission"):
+        wishes["hospital_admission"] = _text(form, "hospital_admission")
+    parsed.outcome = {
+        "goals": goals,
+        "actions": actions,
+        "escalation_wishes": wishes,
+        "agreed_with": _text(form, "agreed_with"),
+    }
+    review = _date(form, "review_date")
+    if review is not None:
+        parsed.outcome["review_date"] = review
+    return parsed
+
+
+def outcome_input_id(path: str, parsed: OutcomeForm) -> str:
+    """The id of the input a domain error path points at (``outcome.actions.1.owner``)."""
+    parts = path.split(".")
+    if parts and parts[0] == "outcome":
+        parts = parts[1:]
+    if not parts:
+        return "outcome"
+    head = parts[0]
+    if head in ("goals", "actions"):
+        rows = parsed.goal_rows if head == "goals" else parsed.action_rows
+        index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        row = rows[index] if index < len(rows) else 0
+        leaf = parts[2] if len(parts) > 2 else "description"
+        return f"{head}-{row}-{leaf}"
+    if head == "escalation_wishes":
+        leaf = parts[1] if len(parts) > 1 else "hospital_admission"
+        return {"notes": "escalation_notes"}.get(leaf, leaf)
+    if head in DATE_FIELDS:
+        return f"{head}-day"
+    return head
+
+
+def outcome_errors(errors: list[dict[str, str]], parsed: OutcomeForm) -> FieldErrors:
+    found = FieldErrors()
+    for error in errors:
+        path = error.get("field") or "outcome"
+        found.add(outcome_input_id(path, parsed), message_for(path, error.get("reason", "")))
+    return found
+
+
+def outcome_values(kind: StepKind, form: Mapping[str, str]) -> dict[str, str]:
+    """What the person typed, to put back in the form after an error."""
+    return {key: value for key, value in form.items() if key != "csrf_token"}
+
+
+# ---------------------------------------------------------------- admission
+
+
+ADMISSION_TEXT = [
+    "nhs_number", "given_name", "family_name", "home_id", "room", "gp_practice_ods",
+    "gp_practice_name", "representative_name", "representative_relationship",
+    "representative_phone", "dementia_status",
+]
+ADMISSION_OPTIONAL = {"room", "representative_name", "representative_relationship",
+                      "representative_phone"}
+
+
+def parse_admission(form: Mapping[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in ADMISSION_TEXT:
+        value = _text(form, name)
+        if value or name not in ADMISSION_OPTIONAL:
+            data[name] = value
+    for name in ("date_of_birth", "admitted_on"):
+        day = _date(form, name)
+        if day is not None:
+            data[name] = day
+    if not data.get("dementia_status"):
+        data.pop("dementia_status", None)
+    return data
+
+
+def admission_errors(errors: list[dict[str, str]]) -> FieldErrors:
+    found = FieldErrors()
+    for error in errors:
+        path = error.get("field") or "nhs_number"
+        head = path.split(".")[0]
+        input_id = f"{head}-day" if head in DATE_FIELDS else head
+        found.add(input_id, message_for(head, error.get("reason", "")))
+    return found

@@ -1,0 +1,416 @@
+"""The HTML pages: server-rendered on the NHS.UK design system, over the same domain services
+as the JSON API. Every core action is a plain form POST (CSRF-checked), so it works without
+JavaScript; each mutation commits once, then redirects (303) to a page that shows the result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from api.deps import ContextDep, NowDep, SessionDep
+from api.pages import forms
+from api.pages.web import (
+    CSRF_FIELD,
+    PRE_SESSION_COOKIE,
+    CheckedSessionDep,
+    FormDep,
+    PageRoute,
+    PageSession,
+    PageSessionDep,
+    flash,
+    pre_session_nonce,
+    redirect,
+    render,
+    safe_next,
+    set_pre_session,
+    set_session_cookie,
+)
+from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
+from care.audit.service import record as audit
+from care.directory.access import ADMIN_ROLES, ADMITTING_ROLES, ASSIGNING_ROLES
+from care.directory.models import User
+from care.directory.service import authenticate, homes_for
+from care.errors import Forbidden, InvalidInput, RateLimited
+from care.journeys import escalation
+from care.journeys import service as journeys
+from care.journeys.models import Journey, Step, StepKind, StepStatus
+from care.journeys.service import StepFilters
+from care.journeys.steps import STEP_TYPES
+from care.residents import service as residents
+from care.residents.models import Resident
+from care.residents.schemas import AdmissionIn
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+MY_WORK_LIMIT = 100
+COORDINATOR_LIMIT = 200
+
+
+def _pydantic_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [{"field": ".".join(str(p) for p in err["loc"]) or "body", "reason": err["msg"]}
+            for err in exc.errors()]
+
+
+def _names(session: SessionDep, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    names: dict[uuid.UUID, str] = {}
+    for user_id in user_ids:
+        if user_id is not None:
+            user = session.get(User, user_id)
+            if user is not None:
+                names[user_id] = user.display_name
+    return names
+
+
+# ---------------------------------------------------------------- signing in and out
+
+
+@router.get("/")
+def home() -> Response:
+    return redirect("/my-work")
+
+
+def _login_page(
+    request: Request, ctx: ContextDep, now: NowDep, *, nonce: str, username: str = "",
+    error: str | None = None, status_code: int = 200, next_url: str = "/my-work",
+) -> Response:
+    settings = ctx.settings
+    response = render(request, "pages/login.html", None, {
+        "csrf": csrf_token(settings.secret_key, f"pre:{nonce}"),
+        "username": username,
+        "error": error,
+        "next": next_url,
+        "demo_users": _demo_users() if settings.mode == "demo" else [],
+    }, now=now, settings=settings, status_code=status_code)
+    set_pre_session(response, nonce, settings)
+    return response
+
+
+def _demo_users() -> list[tuple[str, str, str]]:
+    from care.demo import DEMO_PASSWORD, USERS
+
+    return [(username, name, role.value.replace("_", " "))
+            for username, name, role, _, _ in USERS] + [("password", DEMO_PASSWORD, "")]
+
+
+@router.get("/login")
+def login_form(request: Request, ctx: ContextDep, now: NowDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and read_token(ctx.settings.secret_key, token, "session", now):
+        return redirect(safe_next(request.query_params.get("next")))
+    return _login_page(request, ctx, now, nonce=pre_session_nonce(request),
+                       next_url=safe_next(request.query_params.get("next")))
+
+
+@router.post("/login")
+def login(
+    request: Request, form: FormDep, session: SessionDep, ctx: ContextDep, now: NowDep
+) -> Response:
+    settings = ctx.settings
+    nonce = request.cookies.get(PRE_SESSION_COOKIE)
+    username = (form.get("username") or "").strip()
+    next_url = safe_next(form.get("next"))
+    if not nonce or not csrf_ok(settings.secret_key, f"pre:{nonce}", form.get(CSRF_FIELD)):
+        return _login_page(request, ctx, now, nonce=pre_session_nonce(request),
+                           username=username, status_code=403, next_url=next_url,
+                           error="Your sign-in form had expired. Try again.")
+    if not username or not form.get("password"):
+        return _login_page(request, ctx, now, nonce=nonce, username=username, status_code=400,
+                           next_url=next_url, error="Enter your username and password")
+    try:
+        user = authenticate(session, username, form.get("password") or "", now,
+                            max_failures=settings.login_max_failures,
+                            window_minutes=settings.login_window_minutes)
+    except RateLimited as exc:
+        return _login_page(request, ctx, now, nonce=nonce, username=username, status_code=429,
+                           next_url=next_url, error=f"There have been {exc.detail}.")
+    if user is None:
+        session.commit()  # the failed attempt counts towards the rate limit
+        return _login_page(request, ctx, now, nonce=nonce, username=username, status_code=401,
+                           next_url=next_url,
+                           error="The username or password is not right. Check and try again.")
+    audit(session, at=now, actor=user, action="session.start", entity="user",
+          entity_id=user.id, channel="web")
+    session.commit()
+    token = issue_token(settings.secret_key, user.id, user.role.value, now,
+                        settings.session_minutes, kind="session")
+    response = redirect(next_url)
+    set_session_cookie(response, token, settings)
+    response.delete_cookie(PRE_SESSION_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(page: CheckedSessionDep, now: NowDep) -> Response:
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    flash(response, "You have signed out.", page.settings, now)
+    return response
+
+
+# ---------------------------------------------------------------- my work
+
+
+@router.get("/my-work")
+def my_work(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    actor = page.actor
+    mine = journeys.list_steps(session, actor, StepFilters(
+        status="open", assignee="me", sort="due_at", page_size=MY_WORK_LIMIT), now)
+    queue = journeys.list_steps(session, actor, StepFilters(
+        status="open", assignee="unassigned", sort="due_at", page_size=MY_WORK_LIMIT), now)
+    notes = escalation.notifications_for(session, actor.id, limit=10)
+    return render(request, "pages/my_work.html", page, {
+        "mine": mine, "queue": queue, "notifications": notes,
+        "can_perform": any(actor.role in t.performer_roles for t in STEP_TYPES.values()),
+    }, now=now, settings=page.settings)
+
+
+# ---------------------------------------------------------------- steps
+
+
+def _step_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep, step: Step, *,
+    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    actor = page.actor
+    resident = residents.get_resident(session, actor, step.resident_id)
+    can_perform = actor.role in STEP_TYPES[step.kind].performer_roles
+    mine = step.assignee_id == actor.id
+    names = _names(session, {step.assignee_id, step.completed_by_id})
+    return render(request, "pages/step.html", page, {
+        "step": step,
+        "resident": resident,
+        "names": names,
+        "can_claim": step.status == StepStatus.READY and can_perform,
+        "can_release": step.status == StepStatus.CLAIMED
+        and (mine or actor.role in ASSIGNING_ROLES),
+        "show_form": step.status == StepStatus.CLAIMED and mine and can_perform,
+        "can_perform": can_perform,
+        "errors": errors or forms.FieldErrors(),
+        "values": values or {},
+        "domains": forms.ASSESSMENT_DOMAINS,
+        "hospital_wishes": forms.HOSPITAL_WISHES,
+        "wish_words": forms.HOSPITAL_WISH_WORDS,
+        "goal_rows": range(forms.GOAL_ROWS),
+        "action_rows": range(forms.ACTION_ROWS),
+        "is_assessment": step.kind == StepKind.HOLISTIC_ASSESSMENT,
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+@router.get("/steps/{step_id}")
+def step_detail(
+    request: Request, step_id: uuid.UUID, page: PageSessionDep, session: SessionDep,
+    now: NowDep,
+) -> Response:
+    step = journeys.get_step(session, page.actor, step_id)
+    audit(session, at=now, actor=page.actor.user, action="step.view", entity="step",
+          entity_id=step.id, resident_id=step.resident_id, channel="web")
+    session.commit()
+    return _step_page(request, page, session, now, step)
+
+
+@router.post("/steps/{step_id}/claim")
+def step_claim(
+    step_id: uuid.UUID, page: CheckedSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    step = journeys.claim_step(session, page.actor, step_id, now)
+    title = step.title
+    session.commit()
+    response = redirect(f"/steps/{step_id}")
+    flash(response, f"You have taken this step: {title}.", page.settings, now)
+    return response
+
+
+@router.post("/steps/{step_id}/release")
+def step_release(
+    step_id: uuid.UUID, page: CheckedSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    step = journeys.release_step(session, page.actor, step_id, now)
+    title = step.title
+    session.commit()
+    response = redirect("/my-work")
+    flash(response, f"{title} is back in the home's queue.", page.settings, now)
+    return response
+
+
+@router.post("/steps/{step_id}/complete")
+def step_complete(
+    request: Request, step_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
+    session: SessionDep, ctx: ContextDep, now: NowDep,
+) -> Response:
+    step = journeys.get_step(session, page.actor, step_id)
+    parsed = forms.parse_outcome(step.kind, form)
+    try:
+        done = journeys.complete_step(session, page.actor, step_id, parsed.outcome, now,
+                                      ctx.settings)
+    except InvalidInput as exc:
+        session.rollback()
+        step = journeys.get_step(session, page.actor, step_id)
+        return _step_page(request, page, session, now, step,
+                          errors=forms.outcome_errors(exc.errors, parsed),
+                          values=forms.outcome_values(step.kind, form), status_code=422)
+    resident_id, title = done.resident_id, done.title
+    session.commit()
+    opened = journeys.list_steps(session, page.actor, StepFilters(
+        status="open", resident_id=resident_id, page_size=5), now)
+    message = f"{title} completed."
+    if opened.items:
+        message += " Next: " + ", ".join(s.title for s, _ in opened.items) + "."
+    response = redirect(f"/residents/{resident_id}")
+    flash(response, message, page.settings, now)
+    return response
+
+
+# ---------------------------------------------------------------- residents
+
+
+@router.get("/residents")
+def resident_list(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep,
+    q: str = "", status: str = "active", p: int = 1,
+) -> Response:
+    status = status if status in ("active", "all") else "active"
+    p = max(1, p)
+    found = residents.list_residents(
+        session, page.actor, home_id=None, status=None if status == "all" else status,
+        search=q.strip() or None, page=p, page_size=50,
+    )
+    return render(request, "pages/residents.html", page, {
+        "found": found, "q": q, "status": status, "p": p,
+        "pages": max(1, -(-found.total // found.page_size)),
+        "can_admit": page.actor.role in ADMITTING_ROLES,
+    }, now=now, settings=page.settings)
+
+
+def _admit_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep, *,
+    values: dict[str, str], errors: forms.FieldErrors | None = None, status_code: int = 200,
+) -> Response:
+    return render(request, "pages/resident_new.html", page, {
+        "home_items": [{"value": str(h.id), "text": h.name}
+                       for h in homes_for(session, page.actor.home_ids)],
+        "values": values,
+        "errors": errors or forms.FieldErrors(),
+        "dementia_items": forms.DEMENTIA_ITEMS,
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+@router.get("/residents/new")
+def admit_form(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    page.actor.require_role(ADMITTING_ROLES, "admit residents")
+    today = now.astimezone(ZoneInfo(page.settings.timezone)).date()
+    values = {"admitted_on[day]": str(today.day), "admitted_on[month]": str(today.month),
+              "admitted_on[year]": str(today.year), "dementia_status": "unknown"}
+    homes = homes_for(session, page.actor.home_ids)
+    if len(homes) == 1:
+        values["home_id"] = str(homes[0].id)
+    return _admit_page(request, page, session, now, values=values)
+
+
+@router.post("/residents/new")
+def admit(
+    request: Request, page: CheckedSessionDep, form: FormDep, session: SessionDep,
+    ctx: ContextDep, now: NowDep,
+) -> Response:
+    values = {k: v for k, v in form.items() if k != CSRF_FIELD}
+    try:
+        data = AdmissionIn.model_validate(forms.parse_admission(form))
+        resident, _ = residents.admit(session, page.actor, data, now, ctx.settings)
+    except ValidationError as exc:
+        errors = forms.admission_errors(_pydantic_errors(exc))
+        return _admit_page(request, page, session, now, values=values, errors=errors,
+                           status_code=422)
+    except InvalidInput as exc:
+        session.rollback()
+        return _admit_page(request, page, session, now, values=values,
+                           errors=forms.admission_errors(exc.errors), status_code=422)
+    resident_id, name = resident.id, resident.display_name
+    session.commit()
+    response = redirect(f"/residents/{resident_id}")
+    flash(response, f"{name} admitted. The holistic assessment step is open for the home's MDT.",
+          page.settings, now)
+    return response
+
+
+@router.get("/residents/{resident_id}")
+def resident_detail(
+    request: Request, resident_id: uuid.UUID, page: PageSessionDep, session: SessionDep,
+    now: NowDep,
+) -> Response:
+    view = journeys.journey_for_resident(session, page.actor, resident_id)
+    audit(session, at=now, actor=page.actor.user, action="resident.view", entity="resident",
+          entity_id=resident_id, resident_id=resident_id, channel="web")
+    session.commit()
+    names = _names(session, {s.assignee_id for s in view.steps}
+                   | {s.completed_by_id for s in view.steps})
+    return render(request, "pages/resident.html", page, {
+        "resident": view.resident,
+        "journey": view.journey,
+        "open_steps": [s for s in view.steps if s.is_open],
+        "steps": view.steps,
+        "events": list(reversed(view.events)),
+        "names": names,
+    }, now=now, settings=page.settings)
+
+
+# ---------------------------------------------------------------- coordinator and admin
+
+
+@router.get("/coordinator")
+def coordinator(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    if not page.can_coordinate:
+        raise Forbidden("only coordinators, clinical leads and admins see the coordinator view")
+    homes: list[dict[str, Any]] = []
+    for home in homes_for(session, page.actor.home_ids):
+        open_steps = journeys.list_steps(session, page.actor, StepFilters(
+            status="open", home_id=home.id, sort="due_at", page_size=COORDINATOR_LIMIT), now)
+        overdue = journeys.list_steps(session, page.actor, StepFilters(
+            status="open", home_id=home.id, overdue=True, page_size=1), now)
+        homes.append({"home": home, "open": open_steps, "overdue": overdue.total})
+    names = _names(session, {s.assignee_id for h in homes for s, _ in h["open"].items})
+    return render(request, "pages/coordinator.html", page, {"homes": homes, "names": names},
+                  now=now, settings=page.settings)
+
+
+@router.get("/admin/stalled")
+def stalled(
+    request: Request, page: PageSessionDep, session: SessionDep, ctx: ContextDep, now: NowDep
+) -> Response:
+    page.actor.require_role(ADMIN_ROLES, "see stalled journeys")
+    found = journeys.find_stalled(session, now, ctx.settings, home_ids=page.actor.home_ids)
+    return render(request, "pages/stalled.html", page, {"stalled": found},
+                  now=now, settings=page.settings)
+
+
+@router.post("/admin/journeys/{journey_id}/rerun")
+def rerun(
+    journey_id: uuid.UUID, page: CheckedSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    page.actor.require_role(ADMIN_ROLES, "re-run journeys")
+    journeys.request_rerun(session, page.actor, journey_id, now)
+    resident = _journey_resident(session, journey_id)
+    session.commit()
+    response = redirect("/admin/stalled")
+    who = f" for {resident}" if resident else ""
+    flash(response, f"Re-run requested{who}. The journey will continue from where it stands.",
+          page.settings, now)
+    return response
+
+
+def _journey_resident(session: SessionDep, journey_id: uuid.UUID) -> str | None:
+    journey = session.get(Journey, journey_id)
+    resident = session.get(Resident, journey.resident_id) if journey else None
+    return resident.display_name if resident else None
+
