@@ -114,12 +114,12 @@ def message_for(path: str, reason: str) -> str:
     key = ".".join(parts)
     label = LABELS.get(key, key.replace("_", " ").replace(".", " ") or "this")
     low = reason.lower()
+    if key.endswith("hospital_admission") or key in ("home_id", "dementia_status"):
+        return f"Select {label}"
     if "required" in low or "at least 1 character" in low or low.startswith("enter"):
         return f"Enter {label}"
     if "at least 1 item" in low:
         return f"Add {label}"
-    if key.endswith("hospital_admission") or key in ("home_id", "dementia_status"):
-        return f"Select {label}"
     if "valid date" in low:
         return f"Enter {label} as a real date, for example 27 3 2027"
     if "at most" in low:

@@ -223,6 +223,8 @@ def test_pcsp_errors_point_at_the_row_that_caused_them(
     assert 'href="#hospital_admission"' in r.text
     assert 'href="#review_date-day"' in r.text
     assert "Enter who is responsible for this action" in r.text
+    assert "Select whether the person would want hospital admission" in r.text
+    assert "Enter the review date as a real date" in r.text
     assert "Walk to the garden each day" in r.text
 
     good = {**bad, "actions-2-owner": "pharmacist", "hospital_admission": "discuss_first",
