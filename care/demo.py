@@ -145,7 +145,7 @@ def seed(
                 dementia_status=rng.choice(list(DementiaStatus)),
             )
             admitted_at = min(now, datetime.combine(admitted_on, time(11, 0), tzinfo=now.tzinfo))
-            resident, journey = residents.admit(session, actor, data, admitted_at, settings)
+            _, journey = residents.admit(session, actor, data, admitted_at, settings)
             count += 1
             _progress(session, journey.id, days_ago, rng, clinicians, admitted_at, now, settings)
     return DemoSummary(pcn_id=pcn.id, home_ids=[h.id for h in homes],

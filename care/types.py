@@ -7,7 +7,6 @@ from typing import TypeVar
 
 from sqlalchemy import Enum
 
-
 E = TypeVar("E", bound=StrEnum)
 
 

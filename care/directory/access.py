@@ -39,7 +39,9 @@ class Actor:
     def require_role(self, roles: frozenset[Role] | set[Role], action: str) -> None:
         if self.role not in roles:
             allowed = ", ".join(sorted(r.value for r in roles))
-            raise Forbidden(f"your role ({self.role.value}) may not {action}; needs one of: {allowed}")
+            raise Forbidden(
+                f"your role ({self.role.value}) may not {action}; needs one of: {allowed}"
+            )
 
 
 ADMITTING_ROLES = frozenset(

@@ -26,7 +26,9 @@ class Lease:
     attempts: int
 
 
-def lease_batch(session: Session, now: datetime, *, lease_seconds: float, limit: int) -> list[Lease]:
+def lease_batch(
+    session: Session, now: datetime, *, lease_seconds: float, limit: int
+) -> list[Lease]:
     """Claim due messages for this runner, grouped by journey.
 
     ``FOR UPDATE SKIP LOCKED`` lets several runners drain at once; the lease lets another

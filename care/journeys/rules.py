@@ -101,7 +101,9 @@ class PathwayDecision:
     stage: Stage
 
 
-def decide(in_care_home: bool, current_stage: Stage, steps: dict[StepKind, StepStatus]) -> PathwayDecision:
+def decide(
+    in_care_home: bool, current_stage: Stage, steps: dict[StepKind, StepStatus]
+) -> PathwayDecision:
     """Which steps should exist now for the current care-home episode, and the journey's stage.
 
     ``steps`` maps each step kind already created for the current episode to its status.

@@ -31,7 +31,7 @@ from care.journeys.models import (
     StepKind,
     StepStatus,
 )
-from care.journeys.rules import PATHWAY, PATHWAY_BY_KIND, decide, deadline_after
+from care.journeys.rules import PATHWAY, PATHWAY_BY_KIND, deadline_after, decide
 from care.journeys.steps import STEP_TYPES, candidate_group
 from care.residents.models import Episode, Resident, Setting
 from care.settings import Settings

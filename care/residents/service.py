@@ -171,7 +171,8 @@ def _end_episode(episode: Episode, on: date, reason: EpisodeEnd, field: str) -> 
 
 def _require_status(resident: Resident, allowed: tuple[ResidentStatus, ...], action: str) -> None:
     if resident.status not in allowed:
-        raise Conflict(f"cannot record {action}: the resident is {resident.status.value.replace('_', ' ')}")
+        status = resident.status.value.replace("_", " ")
+        raise Conflict(f"cannot record {action}: the resident is {status}")
 
 
 def record_hospital_stay(
