@@ -7,11 +7,13 @@ same outcomes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from care.journeys.models import StepKind
+from care.residents.rules import nhs_number_problem
 
 GOAL_ROWS = 3
 ACTION_ROWS = 4
@@ -80,6 +82,8 @@ LABELS: dict[str, str] = {
     "dementia_status": "the dementia diagnosis status",
 }
 
+_AT_LEAST = re.compile(r"at least (\d+) characters")
+
 # Domain fields that are entered as a day / month / year date input on the pages.
 DATE_FIELDS = {"review_date", "date_of_birth", "admitted_on"}
 
@@ -118,6 +122,9 @@ def message_for(path: str, reason: str) -> str:
         return f"Select {label}"
     if "required" in low or "at least 1 character" in low or low.startswith("enter"):
         return f"Enter {label}"
+    longer = _AT_LEAST.search(low)
+    if longer:
+        return f"Enter {label} (at least {longer.group(1)} characters)"
     if "at least 1 item" in low:
         return f"Add {label}"
     if "valid date" in low:
@@ -268,8 +275,17 @@ def parse_admission(form: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
-def admission_errors(errors: list[dict[str, str]]) -> FieldErrors:
+def admission_errors(
+    errors: list[dict[str, str]], form: Mapping[str, str] | None = None
+) -> FieldErrors:
+    """Field errors for the admission form, in form order. With ``form`` (a schema failure),
+    the NHS number is checked too, so the person sees every problem at once."""
     found = FieldErrors()
+    if form is not None and not any(e.get("field") == "nhs_number" for e in errors):
+        raw = _text(form, "nhs_number")
+        problem = nhs_number_problem(raw) if raw else "Field required"
+        if problem:
+            found.add("nhs_number", message_for("nhs_number", problem))
     for error in errors:
         path = error.get("field") or "nhs_number"
         head = path.split(".")[0]

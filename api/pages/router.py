@@ -327,7 +327,7 @@ def admit(
         data = AdmissionIn.model_validate(forms.parse_admission(form))
         resident, _ = residents.admit(session, page.actor, data, now, ctx.settings)
     except ValidationError as exc:
-        errors = forms.admission_errors(_pydantic_errors(exc))
+        errors = forms.admission_errors(_pydantic_errors(exc), form)
         return _admit_page(request, page, session, now, values=values, errors=errors,
                            status_code=422)
     except InvalidInput as exc:

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -42,6 +42,17 @@ CSRF_FIELD = "csrf_token"
 COORDINATING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD, Role.ADMIN})
 
 
+def _iso_date_words(value: str | None) -> str:
+    """A stored ISO date ("2027-03-01") as NHS.UK writes it: "1 March 2027"."""
+    if not value:
+        return ""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%B %Y}"
+
+
 def _environment() -> Environment:
     """Our templates first, then the NHS.UK component macros (``nhsuk/components/...``)."""
     env = Environment(
@@ -58,6 +69,7 @@ def _environment() -> Environment:
     env.filters["nhs_number"] = format_nhs_number
     env.filters["date_words"] = date_in_words
     env.filters["datetime_words"] = datetime_in_words
+    env.filters["iso_date_words"] = _iso_date_words
     env.filters["humanise"] = lambda value: str(getattr(value, "value", value)).replace("_", " ")
     return env
 

@@ -8,14 +8,18 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.app import create_app
+from api.context import AppContext
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
 from care.directory.models import LoginAttempt
 from care.journeys import outbox
 from care.journeys.models import Journey, Step, StepKind, StepStatus
 from care.residents.models import Resident
+from care.settings import Settings
 from tests.factories import World
 from tests.pages.conftest import csrf_from, sign_in
 
@@ -238,6 +242,7 @@ def test_pcsp_errors_point_at_the_row_that_caused_them(
     assert done.outcome["review_date"] == "2027-03-01"
     page = client.get(f"/steps/{plan.id}").text
     assert "What was recorded" in page and "Discuss with the person" in page
+    assert "1 March 2027" in page
     assert "Under MDT care" in client.get(f"/residents/{resident_id}").text
 
 
@@ -310,9 +315,12 @@ def test_admit_form_shows_errors_then_admits(
         "gp_practice_ods": "Y11111", "gp_practice_name": "Test Surgery",
         "dementia_status": "unknown",
     }
-    r = client.post("/residents/new", data={**base, "given_name": ""})
+    r = client.post("/residents/new", data={**base, "given_name": "", "nhs_number": "",
+                                            "gp_practice_ods": "Y1"})
     assert r.status_code == 422 and 'href="#given_name"' in r.text
-    assert "Enter the first name" in r.text
+    assert "Enter the first name" in r.text and "Enter the NHS number" in r.text
+    assert "Enter the GP practice ODS code (at least 3 characters)" in r.text
+    assert r.text.index('href="#nhs_number"') < r.text.index('href="#given_name"')
     r = client.post("/residents/new", data=base)  # 9990001234 fails the Modulus 11 check
     assert r.status_code == 422 and 'href="#nhs_number"' in r.text
     assert "Modulus 11" in r.text and 'value="Irving"' in r.text
@@ -386,3 +394,18 @@ def test_sign_in_works_for_a_second_person_in_the_same_browser(
 ) -> None:
     client = sign_in(make_client(), "nurse.a")
     assert "Nurse A" in client.get("/my-work").text
+
+
+def test_session_cookie_is_secure_when_configured(
+    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+) -> None:
+    secure = Settings(mode="production", secret_key="s" * 48, cookie_secure=True,
+                      runner_enabled=False)
+    with TestClient(create_app(AppContext(secure, engine, sessions, clock)),
+                    base_url="https://testserver", follow_redirects=False) as client:
+        page = client.get("/login")
+        assert "Demo sign-ins" not in page.text and "synthetic people only" not in page.text
+        r = client.post("/login", data={"username": "nurse.a", "password": "test-password-123",
+                                        "csrf_token": csrf_from(page.text)})
+        assert r.status_code == 303
+        assert "Secure" in r.headers["set-cookie"]
