@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -75,35 +74,20 @@ def seed_demo_if_empty(url: str, settings: Any) -> bool:
 
 
 def start_prefect_server(settings: Any) -> subprocess.Popen[bytes] | None:
-    """Our own Prefect server on the embedded PostgreSQL, unless PREFECT_API_URL is set."""
+    """Our own Prefect server, on Prefect's database beside ours, unless PREFECT_API_URL is set."""
     if os.environ.get("PREFECT_API_URL"):
         return None
-    import httpx
+    from carejourney import prefect_server
 
-    prefect_home = Path(settings.data_dir).resolve() / "prefect"
-    prefect_home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_HOME", str(prefect_home))
-    port = settings.prefect_port
-    log = open(prefect_home / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), start_new_session=True,
+    home = Path(settings.data_dir).resolve() / "prefect"
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    database = os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") or (
+        prefect_server.prefect_database_url(settings.database_url)
     )
-    api = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            _fail(f"the Prefect server exited (see {prefect_home / 'server.log'})")
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    else:
-        proc.terminate()
-        _fail(f"the Prefect server did not start in time (see {prefect_home / 'server.log'})")
+    try:
+        proc, api = prefect_server.start(database, home, settings.prefect_port)
+    except prefect_server.PrefectServerError as exc:
+        _fail(str(exc))
     os.environ["PREFECT_API_URL"] = api
     return proc
 
@@ -237,15 +221,14 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
 def cmd_admit(args: argparse.Namespace) -> None:
     """Admit a resident as a named user; the journey starts exactly as through the API."""
     from pydantic import ValidationError
+    from sqlalchemy import select
 
-    from care.clock import SystemClock
     from care.db import unit_of_work
     from care.directory.access import load_actor
     from care.directory.models import User
     from care.errors import DomainError
     from care.residents.schemas import AdmissionIn
     from care.residents.service import admit
-    from sqlalchemy import select
 
     settings = _settings()
     url = prepare_database(settings)

@@ -13,6 +13,6 @@ from tasks.journey import heal_stalled, sweep_deadlines
 async def deadline_sweep() -> dict[str, Any]:
     """Every step past its due time is marked overdue and escalated exactly once; journeys
     whose next step never opened are queued to advance again."""
-    escalated = sweep_deadlines()
-    healed = heal_stalled()
+    escalated = await sweep_deadlines()
+    healed = await heal_stalled()
     return {**escalated, **healed}

@@ -21,4 +21,4 @@ async def advance_journey(journey_id: str, reason: str = "advance") -> dict[str,
 
     Parameters are opaque ids only: no patient identifiers reach Prefect.
     """
-    return apply_pathway(journey_id, flow_run_id=str(flow_run.get_id() or "") or None)
+    return await apply_pathway(journey_id, flow_run_id=str(flow_run.get_id() or "") or None)

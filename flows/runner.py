@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 
 
 class JourneyRunner:
-    def __init__(self, runtime: Runtime, *, lease_seconds: float = 60, batch: int = 20) -> None:
+    def __init__(
+        self, runtime: Runtime, *, lease_seconds: float = 60, batch: int = 20,
+        concurrency: int = 4,
+    ) -> None:
         self.runtime = runtime
+        self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.batch = batch
         self._stop = threading.Event()
@@ -35,8 +39,14 @@ class JourneyRunner:
         with unit_of_work(rt.sessions) as session:
             leases = outbox.lease_batch(session, rt.clock.now(), lease_seconds=self.lease_seconds,
                                         limit=self.batch)
-        for lease in leases:
-            await self._advance(lease)
+        # A few journeys at once: each advance mostly waits on the Prefect API.
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def advance(lease: outbox.Lease) -> None:
+            async with limit:
+                await self._advance(lease)
+
+        await asyncio.gather(*(advance(lease) for lease in leases))
         return len(leases)
 
     async def _advance(self, lease: outbox.Lease) -> None:

@@ -1,7 +1,12 @@
-"""Tasks that move journeys on. Each is one transaction and safe to run twice."""
+"""Tasks that move journeys on. Each is one transaction and safe to run twice.
+
+The database work runs in a worker thread (``asyncio.to_thread``) so that several journeys
+can advance concurrently in one runner's event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -15,8 +20,12 @@ from tasks.runtime import get_runtime
 
 
 @task(name="apply-pathway", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def apply_pathway(journey_id: str, flow_run_id: str | None = None) -> dict[str, Any]:
+async def apply_pathway(journey_id: str, flow_run_id: str | None = None) -> dict[str, Any]:
     """Open whatever the pathway says is due for this journey (idempotent)."""
+    return await asyncio.to_thread(_apply_pathway, journey_id, flow_run_id)
+
+
+def _apply_pathway(journey_id: str, flow_run_id: str | None) -> dict[str, Any]:
     rt = get_runtime()
     with unit_of_work(rt.sessions) as session:
         result = journeys.advance_journey(
@@ -30,8 +39,12 @@ def apply_pathway(journey_id: str, flow_run_id: str | None = None) -> dict[str, 
 
 
 @task(name="sweep-deadlines", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def sweep_deadlines() -> dict[str, int]:
+async def sweep_deadlines() -> dict[str, int]:
     """Mark breached steps overdue and escalate each breach once."""
+    return await asyncio.to_thread(_sweep_deadlines)
+
+
+def _sweep_deadlines() -> dict[str, int]:
     rt = get_runtime()
     with unit_of_work(rt.sessions) as session:
         report = escalation.sweep_deadlines(session, rt.clock.now())
@@ -39,8 +52,12 @@ def sweep_deadlines() -> dict[str, int]:
 
 
 @task(name="heal-stalled-journeys", cache_policy=NO_CACHE)
-def heal_stalled() -> dict[str, int]:
+async def heal_stalled() -> dict[str, int]:
     """Re-run journeys whose next step never opened (e.g. a crash after a completion)."""
+    return await asyncio.to_thread(_heal_stalled)
+
+
+def _heal_stalled() -> dict[str, int]:
     rt = get_runtime()
     with unit_of_work(rt.sessions) as session:
         healed = journeys.heal_pathway_gaps(session, rt.clock.now())
