@@ -32,12 +32,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     for module in (auth, residents, steps, journeys, homes):
         app.include_router(module.router, prefix="/api/v1")
 
-    try:
-        from api.pages import router as pages_router
-    except ImportError:  # pages not built yet
-        pages_router = None
-    if pages_router is not None:
-        app.include_router(pages_router.router)
+    from api.pages.router import router as pages
+
+    app.include_router(pages)
 
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

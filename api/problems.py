@@ -23,7 +23,12 @@ STATUS_BY_ERROR: dict[type[DomainError], tuple[int, str]] = {
 
 
 def problem(
-    status: int, title: str, detail: str, instance: str, *, errors: list[dict[str, str]] | None = None,
+    status: int,
+    title: str,
+    detail: str,
+    instance: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -41,7 +46,7 @@ def problem(
 def status_for(exc: DomainError) -> tuple[int, str]:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 400, "Bad request"
 
 

@@ -247,6 +247,7 @@ def cmd_admit(args: argparse.Namespace) -> None:
             user = session.scalar(select(User).where(User.username == args.as_user))
             if user is None or not user.active:
                 _fail(f"no active user {args.as_user!r}")
+            assert user is not None
             actor = load_actor(session, user)
             resident, journey = admit(session, actor, data, runtime.clock.now(), settings)
             result = {"resident_id": str(resident.id), "journey_id": str(journey.id),

