@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from care.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not found"),
@@ -82,3 +84,10 @@ def install(app: FastAPI) -> None:
                  405: "Method not allowed"}.get(exc.status_code, "Error")
         return problem(exc.status_code, title, str(exc.detail), request.url.path,
                        headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # Nothing about the failure (which may quote patient data) reaches the client.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal server error",
+                       "something went wrong on our side; nothing was changed", request.url.path)

@@ -248,7 +248,7 @@ def cmd_admit(args: argparse.Namespace) -> None:
             if user is None or not user.active:
                 _fail(f"no active user {args.as_user!r}")
             assert user is not None
-            actor = load_actor(session, user)
+            actor = load_actor(session, user, channel="cli")
             resident, journey = admit(session, actor, data, runtime.clock.now(), settings)
             result = {"resident_id": str(resident.id), "journey_id": str(journey.id),
                       "stage": journey.stage.value}

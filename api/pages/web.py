@@ -166,7 +166,7 @@ def get_page_session(
     user = get_user(session, uuid.UUID(claims["sub"]))
     if user is None:
         raise LoginRequired
-    actor = load_actor(session, user)
+    actor = load_actor(session, user, channel="web")
     return PageSession(actor, csrf_token(ctx.settings.secret_key, claims["jti"]), ctx.settings)
 
 

@@ -129,7 +129,7 @@ def complete(
     idempotency_key: Annotated[str | None, Header(
         max_length=idempotency.MAX_KEY_LENGTH,
         description="Makes retries safe: a repeat with the same key and body returns the "
-        "first result; the same key with a different request is refused with 422.",
+        "first result; the same key with a different request is refused with 409.",
     )] = None,
 ) -> CompletionOut:
     """Record the step's outcome, validated against its form (422 with field errors, nothing

@@ -19,6 +19,8 @@ class Actor:
 
     user: User
     home_ids: frozenset[uuid.UUID]
+    # Where the action came from ("api", "web", "cli"), recorded on every audit entry.
+    channel: str = "api"
 
     @property
     def role(self) -> Role:
@@ -51,9 +53,9 @@ ASSIGNING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD})
 ADMIN_ROLES = frozenset({Role.ADMIN})
 
 
-def load_actor(session: Session, user: User) -> Actor:
+def load_actor(session: Session, user: User, channel: str = "api") -> Actor:
     """The user with the set of homes they serve."""
     home_ids = session.scalars(
         select(HomeMembership.home_id).where(HomeMembership.user_id == user.id)
     ).all()
-    return Actor(user=user, home_ids=frozenset(home_ids))
+    return Actor(user=user, home_ids=frozenset(home_ids), channel=channel)

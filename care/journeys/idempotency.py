@@ -2,7 +2,8 @@
 
 Follows draft-ietf-httpapi-idempotency-key-header: a key is scoped to the user who sent it;
 the same key with the same request returns the stored result; the same key with a different
-request is refused (422, the draft's recommendation). Calls with the same key are serialised
+request is refused with 409 Conflict: in this API a key names one completion, so a different
+outcome under it is a different outcome for an already completed step (the contract's 409). Calls with the same key are serialised
 with a transaction-scoped advisory lock, so a retry racing the original waits for it and then
 replays its result instead of acting twice. Only successful results are stored, in the same
 transaction as the change they describe: a failed call leaves nothing behind and may be retried.
@@ -20,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from care.errors import InvalidInput
+from care.errors import Conflict, InvalidInput
 from care.journeys.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -55,7 +56,7 @@ def begin(
     """Take the key's lock (held until the transaction ends); the stored result of an earlier
     identical call, or None when this is the first.
 
-    Raises ``InvalidInput`` when the key was used before for a different request.
+    Raises ``Conflict`` when the key was used before for a different request.
     """
     key = check_key(key)
     session.execute(
@@ -69,8 +70,8 @@ def begin(
     if record is None:
         return None
     if record.request_hash != request_hash:
-        raise InvalidInput("was already used for a different request; use a new key",
-                           field=HEADER)
+        raise Conflict("was already used for a different request; use a new key",
+                       field=HEADER)
     return StoredResult(record.status_code, dict(record.response))
 
 

@@ -314,7 +314,8 @@ def claim_step(session: Session, actor: Actor, step_id: uuid.UUID, now: datetime
         raise Conflict(_not_claimable(session, step))
     add_event(session, step.journey_id, "step.claimed", f"{step.title} taken by "
               f"{actor.user.display_name}", now, step_id=step.id, actor=actor.user)
-    audit(session, at=now, actor=actor.user, action="step.claim", entity="step",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="step.claim", entity="step",
           entity_id=step.id, resident_id=step.resident_id,
           before={"status": "ready", "assignee_id": None}, after=_snapshot(step))
     return step
@@ -341,7 +342,8 @@ def release_step(session: Session, actor: Actor, step_id: uuid.UUID, now: dateti
     step.claimed_at = None
     add_event(session, step.journey_id, "step.released", f"{step.title} returned to the queue",
               now, step_id=step.id, actor=actor.user)
-    audit(session, at=now, actor=actor.user, action="step.release", entity="step",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="step.release", entity="step",
           entity_id=step.id, resident_id=step.resident_id, before=before, after=_snapshot(step))
     return step
 
@@ -373,7 +375,8 @@ def assign_step(
     add_event(session, step.journey_id, "step.assigned",
               f"{step.title} assigned to {assignee.display_name}", now, step_id=step.id,
               actor=actor.user)
-    audit(session, at=now, actor=actor.user, action="step.assign", entity="step",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="step.assign", entity="step",
           entity_id=step.id, resident_id=step.resident_id, before=before, after=_snapshot(step))
     return step
 
@@ -426,7 +429,8 @@ def complete_step(
     add_event(session, journey.id, "step.completed", f"{step.title} completed by "
               f"{actor.user.display_name}", now, step_id=step.id, actor=actor.user,
               data={"late": now > step.due_at})
-    audit(session, at=now, actor=actor.user, action="step.complete", entity="step",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="step.complete", entity="step",
           entity_id=step.id, resident_id=step.resident_id, before=before,
           after={**_snapshot(step), "outcome": clean})
     outbox.enqueue(session, journey.id, "step_completed", now)
@@ -594,7 +598,8 @@ def request_rerun(
               "Re-run requested" + (f" by {user.display_name}" if user else " by the sweep"),
               now, actor=user, data={"outbox_id": message.id})
     if user is not None:
-        audit(session, at=now, actor=user, action="journey.rerun", entity="journey",
+        audit(session, at=now, actor=user, channel=actor.channel if actor else "api",
+              action="journey.rerun", entity="journey",
               entity_id=journey_id, resident_id=journey.resident_id)
     return message
 

@@ -86,7 +86,8 @@ def admit(
     episode = _start_episode(session, resident, Setting.CARE_HOME, EpisodeStart.ADMISSION,
                              data.admitted_on, now)
     journey = journeys.start_journey(session, resident, episode, now, actor.user, settings)
-    audit(session, at=now, actor=actor.user, action="resident.admit", entity="resident",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="resident.admit", entity="resident",
           entity_id=resident.id, resident_id=resident.id,
           after={"home_id": str(home.id), "admitted_on": data.admitted_on.isoformat()})
     return resident, journey
@@ -193,7 +194,8 @@ def record_hospital_stay(
     _move(session, journey, hospital, Stage.IN_HOSPITAL, now, actor,
           "journey.hospital_admission", "Admitted to hospital")
     resident.status = ResidentStatus.IN_HOSPITAL
-    audit(session, at=now, actor=actor.user, action="resident.hospital_stay", entity="resident",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="resident.hospital_stay", entity="resident",
           entity_id=resident.id, resident_id=resident.id,
           after={"admitted_on": data.admitted_on.isoformat()})
     return resident
@@ -228,7 +230,8 @@ def record_readmission(
           "Re-admitted to the home; assessment and care plan clocks restart")
     resident.status = ResidentStatus.RESIDENT
     journeys.apply_pathway(session, journey, now=now, settings=settings)
-    audit(session, at=now, actor=actor.user, action="resident.readmit", entity="resident",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="resident.readmit", entity="resident",
           entity_id=resident.id, resident_id=resident.id,
           after={"readmitted_on": data.readmitted_on.isoformat()})
     return resident
@@ -250,7 +253,8 @@ def record_discharge(
     _finish(session, journey, Stage.DISCHARGED, now, actor, "journey.discharged",
             "Discharged from the home" + (f" to {data.destination}" if data.destination else ""))
     resident.status = ResidentStatus.DISCHARGED
-    audit(session, at=now, actor=actor.user, action="resident.discharge", entity="resident",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="resident.discharge", entity="resident",
           entity_id=resident.id, resident_id=resident.id,
           after={"discharged_on": data.discharged_on.isoformat()})
     return resident
@@ -271,7 +275,8 @@ def record_death(
     _finish(session, journey, Stage.DECEASED, now, actor, "journey.died",
             "Died" + (f" ({data.place_of_death})" if data.place_of_death else ""))
     resident.status = ResidentStatus.DECEASED
-    audit(session, at=now, actor=actor.user, action="resident.death", entity="resident",
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="resident.death", entity="resident",
           entity_id=resident.id, resident_id=resident.id,
           after={"died_on": data.died_on.isoformat()})
     return resident

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.clock import FrozenClock
-from care.errors import InvalidInput
+from care.errors import Conflict, InvalidInput
 from care.journeys import idempotency
 from care.journeys.models import IdempotencyRecord
 from tests.factories import World
@@ -40,7 +40,7 @@ def test_store_replay_scope_and_purge(
         stored = idempotency.begin(s, nurse, "k1", "h1")
         assert stored == idempotency.StoredResult(200, {"ok": True})
         assert idempotency.begin(s, gp, "k1", "h2") is None  # keys are per user
-        with pytest.raises(InvalidInput):
+        with pytest.raises(Conflict):
             idempotency.begin(s, nurse, "k1", "h2")
     with sessions() as s, s.begin():
         idempotency.save(s, gp, "k2", "h", 200, {}, clock.now() + timedelta(days=2))

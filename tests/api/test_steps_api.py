@@ -268,9 +268,9 @@ def test_completion_opens_the_plan_at_once_and_repeats_are_idempotent(
     assert again.status_code == 200
     assert again.json() == body
     assert again.headers["idempotent-replayed"] == "true"
-    # Same key, different request: refused (draft-ietf-httpapi-idempotency-key-header).
+    # Same key, different outcome: a different outcome on a completed step, 409.
     changed = client.post(url, headers=keyed, json={"outcome": {**ASSESSMENT, "social": "x"}})
-    assert changed.status_code == 422
+    assert changed.status_code == 409
     assert changed.json()["errors"][0]["field"] == "Idempotency-Key"
     # A different outcome for a completed step, without the key or with a new one: 409.
     for headers in (nurse, {**nurse, "Idempotency-Key": "assessment-2"}):
