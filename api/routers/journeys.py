@@ -18,12 +18,9 @@ from api.schemas import (
     problem_responses,
     resident_ref,
 )
-from care.audit.service import record as audit
 from care.directory.access import ADMIN_ROLES, ASSIGNING_ROLES
-from care.errors import NotFound
 from care.journeys import escalation
 from care.journeys import service as journeys
-from care.journeys.models import Notification
 
 router = APIRouter(responses=problem_responses(401, 422))
 
@@ -84,13 +81,7 @@ def mark_read(
     notification_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep
 ) -> NotificationOut:
     """Mark one of your notifications as read (reading it again changes nothing)."""
-    note = session.get(Notification, notification_id)
-    if note is None or note.user_id != actor.id:
-        raise NotFound("notification not found")
-    if note.read_at is None:
-        note.read_at = now
-        audit(session, at=now, actor=actor.user, action="notification.read",
-              entity="notification", entity_id=note.id, resident_id=note.resident_id)
+    note = escalation.mark_read(session, actor, notification_id, now)
     body = notification_out(note)
     session.commit()
     return body

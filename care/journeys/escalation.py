@@ -6,11 +6,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from care.audit.service import record as audit
+from care.directory.access import Actor
 from care.directory.models import CareHome, HomeMembership, User
+from care.errors import NotFound
 from care.journeys.models import (
     OPEN_STATUSES,
     Notification,
@@ -115,3 +118,29 @@ def notifications_for(session: Session, user_id: uuid.UUID, *, unread_only: bool
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query.order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def unread_count(session: Session, user_id: uuid.UUID) -> int:
+    """How many of the user's notifications they have not marked as read."""
+    return session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(
+    session: Session, actor: Actor, notification_id: uuid.UUID, now: datetime
+) -> Notification:
+    """Mark one of the actor's notifications as read; reading it again changes nothing.
+
+    Someone else's notification does not exist for the actor (404, not 403).
+    """
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != actor.id:
+        raise NotFound("notification not found")
+    if note.read_at is None:
+        note.read_at = now
+        audit(session, at=now, actor=actor.user, channel=actor.channel,
+              action="notification.read", entity="notification", entity_id=note.id,
+              resident_id=note.resident_id)
+    return note
