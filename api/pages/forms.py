@@ -1,4 +1,5 @@
-"""HTML forms <-> domain inputs: flat form fields into outcome and admission dictionaries, and
+"""HTML forms <-> domain inputs: flat form fields into outcome, admission and residence-change
+dictionaries, and
 domain field errors (``outcome.goals.0.description``) back onto the inputs that caused them.
 
 The domain validates; this module only reshapes, so the pages and the API accept exactly the
@@ -12,8 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from care.journeys.models import StepKind
+from care.residents.models import ResidentStatus
 from care.residents.rules import nhs_number_problem
+from care.residents.schemas import DeathIn, DischargeIn, HospitalStayIn, ReadmissionIn
 
 GOAL_ROWS = 3
 ACTION_ROWS = 4
@@ -110,13 +115,15 @@ class FieldErrors:
         return [{"text": text, "href": f"#{input_id}"} for input_id, text in self.by_id.items()]
 
 
-def message_for(path: str, reason: str) -> str:
-    """A sentence a person can act on, from a domain error (NHS.UK error message style)."""
+def message_for(path: str, reason: str, labels: Mapping[str, str] | None = None) -> str:
+    """A sentence a person can act on, from a domain error (NHS.UK error message style).
+    ``labels`` overrides the shared words where one field name means something else on a form."""
     parts = [p for p in path.split(".") if not p.isdigit()]
     if parts and parts[0] == "outcome":
         parts = parts[1:]
     key = ".".join(parts)
-    label = LABELS.get(key, key.replace("_", " ").replace(".", " ") or "this")
+    label = (labels or {}).get(key) or LABELS.get(
+        key, key.replace("_", " ").replace(".", " ") or "this")
     low = reason.lower()
     if key.endswith("hospital_admission") or key in ("home_id", "dementia_status"):
         return f"Select {label}"
@@ -291,4 +298,122 @@ def admission_errors(
         head = path.split(".")[0]
         input_id = f"{head}-day" if head in DATE_FIELDS else head
         found.add(input_id, message_for(head, error.get("reason", "")))
+    return found
+
+
+# ---------------------------------------------------------------- residence changes
+
+
+@dataclass(frozen=True)
+class ChangeField:
+    """A free-text input on a residence-change form."""
+
+    name: str
+    label: str
+    words: str
+    hint: str | None = None
+    multiline: bool = False
+
+
+@dataclass(frozen=True)
+class ResidenceChange:
+    """One change recorded from the resident page: hospital stay, return, discharge, death."""
+
+    slug: str
+    # The link text, by the resident statuses the change can be recorded from.
+    actions: Mapping[ResidentStatus, str]
+    date_field: str
+    date_legend: str
+    date_words: str
+    fields: tuple[ChangeField, ...]
+    schema: type[BaseModel]
+    button: str
+    # Discharge and death end the journey and cancel its open steps: the person must say they
+    # understand, not just press a button.
+    confirm: bool = False
+    warning_button: bool = False
+
+    def title(self, status: ResidentStatus) -> str:
+        return self.actions.get(status) or next(iter(self.actions.values()))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {self.date_field: self.date_words, **{f.name: f.words for f in self.fields}}
+
+
+_NOTE = ChangeField("note", "Note (optional)", "the note",
+                    hint="Only what the MDT needs to know. Do not copy the discharge letter.",
+                    multiline=True)
+
+RESIDENCE_CHANGES: dict[str, ResidenceChange] = {change.slug: change for change in (
+    ResidenceChange(
+        slug="hospital-stay",
+        actions={ResidentStatus.RESIDENT: "Record hospital admission"},
+        date_field="admitted_on", date_legend="Date they went into hospital",
+        date_words="the date they went into hospital",
+        fields=(ChangeField("hospital_name", "Hospital (optional)", "the hospital name",
+                            hint="For example, Royal Test Infirmary"), _NOTE),
+        schema=HospitalStayIn, button="Record hospital admission",
+    ),
+    ResidenceChange(
+        slug="readmission",
+        actions={ResidentStatus.IN_HOSPITAL: "Record return from hospital",
+                 ResidentStatus.DISCHARGED: "Record re-admission"},
+        date_field="readmitted_on", date_legend="Date they came back to the home",
+        date_words="the date they came back to the home",
+        fields=(_NOTE,),
+        schema=ReadmissionIn, button="Record return to the home",
+    ),
+    ResidenceChange(
+        slug="discharge",
+        actions={ResidentStatus.RESIDENT: "Record discharge",
+                 ResidentStatus.IN_HOSPITAL: "Record discharge"},
+        date_field="discharged_on", date_legend="Date they left the home",
+        date_words="the date they left the home",
+        fields=(ChangeField("destination", "Where they went (optional)", "where they went",
+                            hint="For example, their own home, or another care home"),),
+        schema=DischargeIn, button="Record discharge", confirm=True, warning_button=True,
+    ),
+    ResidenceChange(
+        slug="death",
+        actions={ResidentStatus.RESIDENT: "Record death",
+                 ResidentStatus.IN_HOSPITAL: "Record death"},
+        date_field="died_on", date_legend="Date of death", date_words="the date of death",
+        fields=(ChangeField("place_of_death", "Place of death (optional)", "the place of death",
+                            hint="For example, in the care home, or in hospital"),),
+        schema=DeathIn, button="Record death", confirm=True, warning_button=True,
+    ),
+)}
+
+CONFIRM_FIELD = "confirm"
+
+
+def changes_for(status: ResidentStatus) -> list[tuple[ResidenceChange, str]]:
+    """The changes that can be recorded for a resident in this status, with their link text."""
+    return [(change, change.actions[status]) for change in RESIDENCE_CHANGES.values()
+            if status in change.actions]
+
+
+def parse_change(change: ResidenceChange, form: Mapping[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {name: _optional(form, name) for name in
+                            (f.name for f in change.fields)}
+    day = _date(form, change.date_field)
+    if day is not None:
+        data[change.date_field] = day
+    return data
+
+
+def change_errors(change: ResidenceChange, errors: list[dict[str, str]]) -> FieldErrors:
+    """Field errors for a residence-change form, in form order (the date first)."""
+    found = FieldErrors()
+    order = [change.date_field, *(f.name for f in change.fields)]
+
+    def head_of(error: dict[str, str]) -> str:
+        return (error.get("field") or change.date_field).split(".")[0]
+
+    for error in sorted(errors, key=lambda e: order.index(head_of(e))
+                        if head_of(e) in order else len(order)):
+        head = head_of(error)
+        input_id = f"{head}-day" if head == change.date_field else head
+        found.add(input_id, message_for(head, error.get("reason", ""), change.labels))
     return found

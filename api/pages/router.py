@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
@@ -35,21 +35,30 @@ from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_
 from care.audit.service import record as audit
 from care.directory.access import ADMIN_ROLES, ADMITTING_ROLES, ASSIGNING_ROLES
 from care.directory.models import User
-from care.directory.service import authenticate, homes_for
-from care.errors import Forbidden, InvalidInput, RateLimited
+from care.directory.service import authenticate, homes_for, members_of
+from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from care.journeys import escalation
 from care.journeys import service as journeys
 from care.journeys.models import Journey, Step, StepKind, StepStatus
 from care.journeys.service import StepFilters
 from care.journeys.steps import STEP_TYPES
+from care.journeys.wording import date_in_words
 from care.residents import service as residents
 from care.residents.models import Resident
-from care.residents.schemas import AdmissionIn
+from care.residents.schemas import (
+    AdmissionIn,
+    DeathIn,
+    DischargeIn,
+    HospitalStayIn,
+    ReadmissionIn,
+)
+from care.settings import Settings
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 MY_WORK_LIMIT = 100
 COORDINATOR_LIMIT = 200
+NOTIFICATIONS_LIMIT = 200
 
 
 def _pydantic_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -185,8 +194,12 @@ def _step_page(
     can_perform = actor.role in STEP_TYPES[step.kind].performer_roles
     mine = step.assignee_id == actor.id
     names = _names(session, {step.assignee_id, step.completed_by_id})
+    can_assign = step.is_open and actor.role in ASSIGNING_ROLES
     return render(request, "pages/step.html", page, {
         "step": step,
+        "can_assign": can_assign,
+        "assignees": _assignee_items(step, members_of(session, step.home_id))
+        if can_assign else [],
         "resident": resident,
         "names": names,
         "can_claim": step.status == StepStatus.READY and can_perform,
@@ -203,6 +216,14 @@ def _step_page(
         "action_rows": range(forms.ACTION_ROWS),
         "is_assessment": step.kind == StepKind.HOLISTIC_ASSESSMENT,
     }, now=now, settings=page.settings, status_code=status_code)
+
+
+def _assignee_items(step: Step, members: list[User]) -> list[dict[str, str]]:
+    """The home's MDT members who can do this kind of step, bar the person holding it."""
+    roles = STEP_TYPES[step.kind].performer_roles
+    return [{"value": str(u.id),
+             "text": f"{u.display_name} ({u.profession.value.replace('_', ' ')})"}
+            for u in members if u.role in roles and u.id != step.assignee_id]
 
 
 @router.get("/steps/{step_id}")
@@ -231,14 +252,68 @@ def step_claim(
 
 @router.post("/steps/{step_id}/release")
 def step_release(
-    step_id: uuid.UUID, page: CheckedSessionDep, session: SessionDep, now: NowDep
+    step_id: uuid.UUID, page: CheckedSessionDep, form: FormDep, session: SessionDep,
+    now: NowDep,
 ) -> Response:
     step = journeys.release_step(session, page.actor, step_id, now)
-    title = step.title
+    title, home_id = step.title, step.home_id
     session.commit()
-    response = redirect("/my-work")
+    response = redirect(_back_to(form.get("from"), step_id, home_id))
     flash(response, f"{title} is back in the home's queue.", page.settings, now)
     return response
+
+
+def _back_to(origin: str | None, step_id: uuid.UUID, home_id: uuid.UUID) -> str:
+    """Where a coordinator's action returns to: the page the button was on."""
+    if origin == "coordinator":
+        return f"/coordinator#home-{home_id}"
+    if origin == "step":
+        return f"/steps/{step_id}"
+    return "/my-work"
+
+
+@router.post("/steps/{step_id}/assign")
+def step_assign(
+    request: Request, step_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
+    session: SessionDep, now: NowDep,
+) -> Response:
+    page.actor.require_role(ASSIGNING_ROLES, "assign steps")
+    origin = "coordinator" if form.get("from") == "coordinator" else "step"
+    input_id = f"assignee-{step_id}" if origin == "coordinator" else "assignee_id"
+    raw = (form.get("assignee_id") or "").strip()
+    errors = forms.FieldErrors()
+    try:
+        assignee_id = uuid.UUID(raw)
+    except ValueError:
+        errors.add(input_id, "Select who to assign this step to")
+    else:
+        try:
+            step = journeys.assign_step(session, page.actor, step_id, assignee_id, now)
+        except InvalidInput as exc:
+            session.rollback()
+            errors.add(input_id, _assign_message(exc))
+    if errors:
+        values = {input_id: raw}
+        if origin == "coordinator":
+            return _coordinator_page(request, page, session, now, errors=errors, values=values,
+                                     status_code=422)
+        step = journeys.get_step(session, page.actor, step_id)
+        return _step_page(request, page, session, now, step, errors=errors, values=values,
+                          status_code=422)
+    title, home_id = step.title, step.home_id
+    who = _names(session, {step.assignee_id}).get(assignee_id, "them")
+    session.commit()
+    response = redirect(_back_to(origin, step_id, home_id))
+    flash(response, f"{title} assigned to {who}. It is in their My work.", page.settings, now)
+    return response
+
+
+def _assign_message(exc: InvalidInput) -> str:
+    reason = exc.errors[0]["reason"] if exc.errors else exc.detail
+    if reason.startswith("is "):
+        return f"The person chosen {reason}"
+    return ("The person chosen cannot do this kind of step. Choose a clinical member of the "
+            "home's MDT")
 
 
 @router.post("/steps/{step_id}/complete")
@@ -360,7 +435,148 @@ def resident_detail(
         "steps": view.steps,
         "events": list(reversed(view.events)),
         "names": names,
+        "changes": forms.changes_for(view.resident.status)
+        if page.actor.role in ADMITTING_ROLES else [],
     }, now=now, settings=page.settings)
+
+
+# ---------------------------------------------------------------- residence changes
+
+
+def _change(slug: str) -> forms.ResidenceChange:
+    change = forms.RESIDENCE_CHANGES.get(slug)
+    if change is None:
+        raise NotFound("page not found")
+    return change
+
+
+def _change_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep,
+    change: forms.ResidenceChange, resident_id: uuid.UUID, *, values: dict[str, str],
+    errors: forms.FieldErrors | None = None, status_code: int = 200,
+) -> Response:
+    view = journeys.journey_for_resident(session, page.actor, resident_id)
+    return render(request, "pages/residence_change.html", page, {
+        "change": change,
+        "title": change.title(view.resident.status),
+        "resident": view.resident,
+        "open_steps": [s for s in view.steps if s.is_open],
+        "values": values,
+        "errors": errors or forms.FieldErrors(),
+        "confirm_field": forms.CONFIRM_FIELD,
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+def _changeable(
+    page: PageSession, session: SessionDep, resident_id: uuid.UUID,
+    change: forms.ResidenceChange,
+) -> Resident:
+    """The resident, if this person may record this change for them now."""
+    page.actor.require_role(ADMITTING_ROLES, "record changes to where a resident lives")
+    resident = residents.get_resident(session, page.actor, resident_id)
+    if resident.status not in change.actions:
+        status = resident.status.value.replace("_", " ")
+        raise Conflict(f"{change.title(resident.status).lower()} is not possible: "
+                       f"{resident.display_name} is {status}")
+    return resident
+
+
+@router.get("/residents/{resident_id}/{slug}")
+def change_form(
+    request: Request, resident_id: uuid.UUID, slug: str, page: PageSessionDep,
+    session: SessionDep, now: NowDep,
+) -> Response:
+    change = _change(slug)
+    _changeable(page, session, resident_id, change)
+    values: dict[str, str] = {}
+    if not change.confirm:
+        # Discharge and death dates are left blank so they are entered deliberately.
+        today = now.astimezone(ZoneInfo(page.settings.timezone)).date()
+        values = {f"{change.date_field}[day]": str(today.day),
+                  f"{change.date_field}[month]": str(today.month),
+                  f"{change.date_field}[year]": str(today.year)}
+    return _change_page(request, page, session, now, change, resident_id, values=values)
+
+
+@router.post("/residents/{resident_id}/{slug}")
+def record_change(
+    request: Request, resident_id: uuid.UUID, slug: str, page: CheckedSessionDep,
+    form: FormDep, session: SessionDep, ctx: ContextDep, now: NowDep,
+) -> Response:
+    change = _change(slug)
+    _changeable(page, session, resident_id, change)
+    values = {k: v for k, v in form.items() if k != CSRF_FIELD}
+
+    def again(errors: forms.FieldErrors) -> Response:
+        return _change_page(request, page, session, now, change, resident_id, values=values,
+                            errors=errors, status_code=422)
+
+    errors = forms.FieldErrors()
+    data: BaseModel | None = None
+    try:
+        data = change.schema.model_validate(forms.parse_change(change, form))
+    except ValidationError as exc:
+        errors = forms.change_errors(change, _pydantic_errors(exc))
+    if change.confirm and form.get(forms.CONFIRM_FIELD) != "yes":
+        errors.add(forms.CONFIRM_FIELD, "Confirm that the open steps will be cancelled and "
+                                        "the journey will end")
+    if data is None or errors:
+        return again(errors)
+    try:
+        resident = _record(session, page, resident_id, data, now, ctx.settings)
+    except InvalidInput as exc:
+        session.rollback()
+        return again(forms.change_errors(change, exc.errors))
+    except Conflict as exc:
+        # Another active admission of the same person: a fact to fix, shown by the date.
+        session.rollback()
+        errors.add(f"{change.date_field}-day", exc.detail[0].upper() + exc.detail[1:])
+        return again(errors)
+    name = resident.display_name
+    session.commit()
+    response = redirect(f"/residents/{resident_id}")
+    flash(response, _change_done(session, page, resident_id, name, data, now), page.settings,
+          now)
+    return response
+
+
+def _record(
+    session: SessionDep, page: PageSession, resident_id: uuid.UUID, data: BaseModel,
+    now: NowDep, settings: Settings,
+) -> Resident:
+    """The service for the change, chosen by the validated input."""
+    actor = page.actor
+    if isinstance(data, HospitalStayIn):
+        return residents.record_hospital_stay(session, actor, resident_id, data, now)
+    if isinstance(data, ReadmissionIn):
+        return residents.record_readmission(session, actor, resident_id, data, now, settings)
+    if isinstance(data, DischargeIn):
+        return residents.record_discharge(session, actor, resident_id, data, now)
+    if isinstance(data, DeathIn):
+        return residents.record_death(session, actor, resident_id, data, now)
+    raise TypeError(f"no service records {type(data).__name__}")
+
+
+def _change_done(
+    session: SessionDep, page: PageSession, resident_id: uuid.UUID, name: str, data: BaseModel,
+    now: NowDep,
+) -> str:
+    """The success banner: what changed, and what the MDT does next."""
+    if isinstance(data, HospitalStayIn):
+        return (f"Hospital admission recorded for {name}. Their open steps are cancelled; "
+                "new ones open when they return to the home.")
+    if isinstance(data, ReadmissionIn):
+        opened = journeys.list_steps(session, page.actor, StepFilters(
+            status="open", resident_id=resident_id, sort="due_at", page_size=5), now)
+        message = f"Return to the home recorded for {name}."
+        if opened.items:
+            message += " Next: " + ", ".join(
+                f"{s.title}, due {date_in_words(s.due_at, page.settings.timezone)}"
+                for s, _ in opened.items) + "."
+        return message
+    what = "Death" if isinstance(data, DeathIn) else "Discharge"
+    return f"{what} recorded for {name}. Open steps are cancelled and the journey has ended."
+
 
 
 # ---------------------------------------------------------------- coordinator and admin
@@ -370,18 +586,34 @@ def resident_detail(
 def coordinator(
     request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
 ) -> Response:
+    return _coordinator_page(request, page, session, now)
+
+
+def _coordinator_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep, *,
+    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     if not page.can_coordinate:
         raise Forbidden("only coordinators, clinical leads and admins see the coordinator view")
+    can_assign = page.actor.role in ASSIGNING_ROLES
     homes: list[dict[str, Any]] = []
+    assignees: dict[uuid.UUID, list[dict[str, str]]] = {}
     for home in homes_for(session, page.actor.home_ids):
         open_steps = journeys.list_steps(session, page.actor, StepFilters(
             status="open", home_id=home.id, sort="due_at", page_size=COORDINATOR_LIMIT), now)
         overdue = journeys.list_steps(session, page.actor, StepFilters(
             status="open", home_id=home.id, overdue=True, page_size=1), now)
         homes.append({"home": home, "open": open_steps, "overdue": overdue.total})
+        if can_assign:
+            members = members_of(session, home.id)
+            for step, _ in open_steps.items:
+                assignees[step.id] = _assignee_items(step, members)
     names = _names(session, {s.assignee_id for h in homes for s, _ in h["open"].items})
-    return render(request, "pages/coordinator.html", page, {"homes": homes, "names": names},
-                  now=now, settings=page.settings)
+    return render(request, "pages/coordinator.html", page, {
+        "homes": homes, "names": names, "can_assign": can_assign, "assignees": assignees,
+        "errors": errors or forms.FieldErrors(), "values": values or {},
+    }, now=now, settings=page.settings, status_code=status_code)
 
 
 @router.get("/admin/stalled")
@@ -414,3 +646,25 @@ def _journey_resident(session: SessionDep, journey_id: uuid.UUID) -> str | None:
     resident = session.get(Resident, journey.resident_id) if journey else None
     return resident.display_name if resident else None
 
+
+# ---------------------------------------------------------------- notifications
+
+
+@router.get("/notifications")
+def notifications(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    notes = escalation.notifications_for(session, page.actor.id, limit=NOTIFICATIONS_LIMIT)
+    return render(request, "pages/notifications.html", page, {"notifications": notes},
+                  now=now, settings=page.settings)
+
+
+@router.post("/notifications/{notification_id}/read")
+def notification_read(
+    notification_id: uuid.UUID, page: CheckedSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    escalation.mark_read(session, page.actor, notification_id, now)
+    session.commit()
+    response = redirect("/notifications")
+    flash(response, "Notification marked as read.", page.settings, now)
+    return response

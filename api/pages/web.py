@@ -29,6 +29,7 @@ from api.security import ALGORITHM, SESSION_COOKIE, csrf_ok, csrf_token, read_to
 from care.directory.access import Actor, load_actor
 from care.directory.service import get_user
 from care.errors import Conflict, Forbidden, NotFound
+from care.journeys.escalation import unread_count
 from care.journeys.wording import date_in_words, datetime_in_words, due_in_words, is_overdue
 from care.residents.rules import format_nhs_number
 from care.settings import Settings
@@ -146,6 +147,8 @@ class PageSession:
     actor: Actor
     csrf: str
     settings: Settings
+    # Unread notifications, for the count in the header on every page.
+    unread: int = 0
 
     @property
     def can_coordinate(self) -> bool:
@@ -167,7 +170,8 @@ def get_page_session(
     if user is None:
         raise LoginRequired
     actor = load_actor(session, user, channel="web")
-    return PageSession(actor, csrf_token(ctx.settings.secret_key, claims["jti"]), ctx.settings)
+    return PageSession(actor, csrf_token(ctx.settings.secret_key, claims["jti"]), ctx.settings,
+                       unread=unread_count(session, user.id))
 
 
 PageSessionDep = Annotated[PageSession, Depends(get_page_session)]
