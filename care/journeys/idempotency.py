@@ -3,10 +3,11 @@
 Follows draft-ietf-httpapi-idempotency-key-header: a key is scoped to the user who sent it;
 the same key with the same request returns the stored result; the same key with a different
 request is refused with 409 Conflict: in this API a key names one completion, so a different
-outcome under it is a different outcome for an already completed step (the contract's 409). Calls with the same key are serialised
-with a transaction-scoped advisory lock, so a retry racing the original waits for it and then
-replays its result instead of acting twice. Only successful results are stored, in the same
-transaction as the change they describe: a failed call leaves nothing behind and may be retried.
+outcome under it is a different outcome for an already completed step (the contract's 409).
+Calls with the same key are serialised with a transaction-scoped advisory lock, so a retry
+racing the original waits for it and then replays its result instead of acting twice. Only
+successful results are stored, in the same transaction as the change they describe: a failed
+call leaves nothing behind and may be retried.
 """
 
 from __future__ import annotations
