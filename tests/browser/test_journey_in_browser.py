@@ -161,3 +161,45 @@ def test_a_nurse_completes_the_assessment_and_sees_the_care_plan_step(
             assert problems == [], problems
         finally:
             browser.close()
+
+
+def test_a_coordinator_assigns_the_step_and_the_nurse_finds_it_in_my_work(
+    live_url: str, resident_name: str
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(15_000)
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            page.on("console", lambda msg: problems.append(msg.text)
+                    if msg.type == "error" and "font" not in msg.text else None)
+
+            page.goto(f"{live_url}/login?next=/coordinator")
+            page.fill("#username", "coord")
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            expect(page.locator("h1")).to_have_text("Open and overdue steps by home")
+
+            row = page.locator("tr", has_text=resident_name)
+            row.locator("select[name=assignee_id]").select_option(label="Nurse A (district nurse)")
+            row.get_by_role("button", name="Assign").click()
+            expect(page.locator(".nhsuk-notification-banner--success")).to_contain_text(
+                "Person-centred holistic assessment assigned to Nurse A")
+            expect(page.locator("tr", has_text=resident_name)).to_contain_text("Nurse A")
+
+            page.get_by_role("button", name="Sign out").click()
+            expect(page).to_have_url(f"{live_url}/login")
+            page.fill("#username", "nurse.a")
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            mine = page.locator("#assigned-to-me").locator("tr", has_text=resident_name)
+            expect(mine).to_contain_text("Person-centred holistic assessment")
+            assert problems == [], problems
+        finally:
+            browser.close()
