@@ -121,3 +121,17 @@ def test_hospital_stay_and_return_restart_the_clocks(
                           .order_by(Step.opened_at)).all()
         assert [st.status for st in steps] == [StepStatus.CANCELLED, StepStatus.READY]
         assert steps[1].due_at > steps[0].due_at + timedelta(days=10)
+
+
+def test_assigning_a_step_notifies_the_assignee(
+    world: World, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    journey = _admit(sessions, world, clock, settings, clock.now().date())
+    with sessions() as s, s.begin():
+        step = _open_step(s, journey.id, StepKind.HOLISTIC_ASSESSMENT)
+        journeys.assign_step(s, load_actor(s, world.users["coord"]), step.id,
+                             world.users["nurse.a"].id, clock.now())
+    with sessions() as s:
+        note = s.scalars(select(Notification)).one()
+        assert note.user_id == world.users["nurse.a"].id and note.kind == "assignment"
+        assert note.step_id == step.id and "assigned you" in note.message

@@ -37,7 +37,7 @@ from care.directory.access import ADMIN_ROLES, ADMITTING_ROLES, ASSIGNING_ROLES
 from care.directory.models import User
 from care.directory.service import authenticate, homes_for, members_of
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
-from care.journeys import escalation
+from care.journeys import notifications as inbox
 from care.journeys import service as journeys
 from care.journeys.models import Journey, Step, StepKind, StepStatus
 from care.journeys.service import StepFilters
@@ -174,7 +174,7 @@ def my_work(
         status="open", assignee="me", sort="due_at", page_size=MY_WORK_LIMIT), now)
     queue = journeys.list_steps(session, actor, StepFilters(
         status="open", assignee="unassigned", sort="due_at", page_size=MY_WORK_LIMIT), now)
-    notes = escalation.notifications_for(session, actor.id, limit=10)
+    notes = inbox.notifications_for(session, actor.id, limit=10)
     return render(request, "pages/my_work.html", page, {
         "mine": mine, "queue": queue, "notifications": notes,
         "can_perform": any(actor.role in t.performer_roles for t in STEP_TYPES.values()),
@@ -654,7 +654,7 @@ def _journey_resident(session: SessionDep, journey_id: uuid.UUID) -> str | None:
 def notifications(
     request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
 ) -> Response:
-    notes = escalation.notifications_for(session, page.actor.id, limit=NOTIFICATIONS_LIMIT)
+    notes = inbox.notifications_for(session, page.actor.id, limit=NOTIFICATIONS_LIMIT)
     return render(request, "pages/notifications.html", page, {"notifications": notes},
                   now=now, settings=page.settings)
 
@@ -663,7 +663,7 @@ def notifications(
 def notification_read(
     notification_id: uuid.UUID, page: CheckedSessionDep, session: SessionDep, now: NowDep
 ) -> Response:
-    escalation.mark_read(session, page.actor, notification_id, now)
+    inbox.mark_read(session, page.actor, notification_id, now)
     session.commit()
     response = redirect("/notifications")
     flash(response, "Notification marked as read.", page.settings, now)

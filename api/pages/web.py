@@ -29,7 +29,7 @@ from api.security import ALGORITHM, SESSION_COOKIE, csrf_ok, csrf_token, read_to
 from care.directory.access import Actor, load_actor
 from care.directory.service import get_user
 from care.errors import Conflict, Forbidden, NotFound
-from care.journeys.escalation import unread_count
+from care.journeys.notifications import unread_count
 from care.journeys.wording import date_in_words, datetime_in_words, due_in_words, is_overdue
 from care.residents.rules import format_nhs_number
 from care.settings import Settings

@@ -19,7 +19,7 @@ from api.schemas import (
     resident_ref,
 )
 from care.directory.access import ADMIN_ROLES, ASSIGNING_ROLES
-from care.journeys import escalation
+from care.journeys import notifications
 from care.journeys import service as journeys
 
 router = APIRouter(responses=problem_responses(401, 422))
@@ -71,7 +71,7 @@ def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> NotificationList:
     """Your notifications (reminders, escalations), newest first."""
-    notes = escalation.notifications_for(session, actor.id, unread_only=unread, limit=limit)
+    notes = notifications.notifications_for(session, actor.id, unread_only=unread, limit=limit)
     return NotificationList(items=[notification_out(n) for n in notes])
 
 
@@ -81,7 +81,7 @@ def mark_read(
     notification_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep
 ) -> NotificationOut:
     """Mark one of your notifications as read (reading it again changes nothing)."""
-    note = escalation.mark_read(session, actor, notification_id, now)
+    note = notifications.mark_read(session, actor, notification_id, now)
     body = notification_out(note)
     session.commit()
     return body

@@ -31,6 +31,7 @@ from care.journeys.models import (
     StepKind,
     StepStatus,
 )
+from care.journeys.notifications import notify
 from care.journeys.rules import PATHWAY, PATHWAY_BY_KIND, deadline_after, decide
 from care.journeys.steps import STEP_TYPES, candidate_group
 from care.residents.models import Episode, Resident, Setting
@@ -375,6 +376,12 @@ def assign_step(
     add_event(session, step.journey_id, "step.assigned",
               f"{step.title} assigned to {assignee.display_name}", now, step_id=step.id,
               actor=actor.user)
+    resident = session.get(Resident, step.resident_id)
+    if assignee.id != actor.id and resident is not None:
+        notify(session, assignee.id, "assignment",
+               f"{actor.user.display_name} assigned you: {step.title} for "
+               f"{resident.given_name} {resident.family_name[:1]}. "
+               f"(due {step.due_at:%d %b %Y}).", now, step_id=step.id, resident_id=resident.id)
     audit(session, at=now, actor=actor.user, channel=actor.channel,
           action="step.assign", entity="step",
           entity_id=step.id, resident_id=step.resident_id, before=before, after=_snapshot(step))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
-from care.journeys import escalation
+from care.journeys import escalation, notifications
 from care.journeys.models import Notification
 from tests.factories import World
 from tests.pages.conftest import csrf_from
@@ -30,10 +30,10 @@ def test_notifications_newest_first_marked_read_one_by_one(
 ) -> None:
     nurse = world.users["nurse.a"]
     with sessions() as s, s.begin():
-        escalation.notify(s, nurse.id, "reminder", "Older reminder", clock.now())
-        escalation.notify(s, nurse.id, "escalation", "Newer escalation",
+        notifications.notify(s, nurse.id, "reminder", "Older reminder", clock.now())
+        notifications.notify(s, nurse.id, "escalation", "Newer escalation",
                           clock.advance(minutes=5))
-        escalation.notify(s, world.users["gp.a"].id, "reminder", "Not for the nurse",
+        notifications.notify(s, world.users["gp.a"].id, "reminder", "Not for the nurse",
                           clock.now())
     client = browser_for("nurse.a")
     header = _header(client.get("/my-work").text)

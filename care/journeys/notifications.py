@@ -1,0 +1,56 @@
+"""Notifications people see in the app: reminders, escalations, assignments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from care.audit.service import record as audit
+from care.directory.access import Actor
+from care.errors import NotFound
+from care.journeys.models import Notification
+
+
+def notify(
+    session: Session, user_id: uuid.UUID, kind: str, message: str, now: datetime,
+    *, step_id: uuid.UUID | None = None, resident_id: uuid.UUID | None = None,
+) -> None:
+    session.add(Notification(user_id=user_id, kind=kind, message=message, step_id=step_id,
+                             resident_id=resident_id, created_at=now))
+
+
+def notifications_for(session: Session, user_id: uuid.UUID, *, unread_only: bool = False,
+                      limit: int = 50) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def unread_count(session: Session, user_id: uuid.UUID) -> int:
+    """How many of the user's notifications they have not marked as read."""
+    return session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(
+    session: Session, actor: Actor, notification_id: uuid.UUID, now: datetime
+) -> Notification:
+    """Mark one of the actor's notifications as read; reading it again changes nothing.
+
+    Someone else's notification does not exist for the actor (404, not 403).
+    """
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != actor.id:
+        raise NotFound("notification not found")
+    if note.read_at is None:
+        note.read_at = now
+        audit(session, at=now, actor=actor.user, channel=actor.channel,
+              action="notification.read", entity="notification", entity_id=note.id,
+              resident_id=note.resident_id)
+    return note
