@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 
 import httpx
+import psutil
 from sqlalchemy import select, text
 
 from bench.harness import Product, admission_body, process_tree, running_product
@@ -52,14 +53,23 @@ def reading(product: Product, label: str) -> dict[str, float]:
         coordinator.get("/steps", params={"overdue": "true"}).raise_for_status()
         admin.get("/journeys", params={"status": "stalled"}).raise_for_status()
     time.sleep(5)
-    main = process_tree(product.process.pid, product.data_dir)[0]
     tree = process_tree(product.process.pid, product.data_dir)
+    main = tree[0]
     with make_engine(product.database_url).connect() as conn:
         journeys = conn.execute(text("SELECT count(*) FROM journey")).scalar_one()
+
+    def pss(procs: list[psutil.Process]) -> float:
+        # PSS splits shared pages (PostgreSQL's shared buffers) fairly between processes.
+        return sum(p.memory_full_info().pss for p in procs) / 2**20
+
+    postgres = [p for p in tree if "postgres" in p.name()]
+    prefect = [p for p in tree[1:] if p not in postgres]
     result = {
         "journeys": journeys,
         "product_rss_mb": main.memory_info().rss / 2**20,
-        "tree_rss_mb": sum(p.memory_info().rss for p in tree) / 2**20,
+        "prefect_server_and_scheduler_pss_mb": pss(prefect),
+        "postgres_pss_mb": pss(postgres),
+        "tree_pss_mb": pss(tree),
         "processes": len(tree),
         "threads_main": main.num_threads(),
     }
@@ -77,9 +87,8 @@ def main() -> None:
         small = reading(product, "100 waiting")
         add_waiting_journeys(product, 100, 9_900)
         large = reading(product, "10,000 waiting")
-    print(f"difference: product {large['product_rss_mb'] - small['product_rss_mb']:+.1f} MB, "
-          f"whole tree {large['tree_rss_mb'] - small['tree_rss_mb']:+.1f} MB, "
-          f"processes {large['processes'] - small['processes']:+d}")
+    print("difference: " + ", ".join(
+        f"{key} {large[key] - small[key]:+.1f}" for key in small if key != "journeys"))
 
 
 if __name__ == "__main__":
