@@ -65,6 +65,7 @@ class Problem(BaseModel):
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries declaring that these statuses answer with problem details."""
     described = {
+        400: "The body could not be read (not UTF-8, or not the declared media type)",
         401: "Not signed in, or the token is invalid or has expired",
         403: "Your role may not do this",
         404: "Not found, or not in a home you serve",
@@ -109,7 +110,11 @@ class HomeOut(_Out):
     address: str
     postcode: str
     round_weekday: int = Field(description="0 = Monday ... 6 = Sunday")
-    round_time: time
+    # Wall-clock time in the home (no UTC offset): JSON Schema's "time" format is RFC 3339
+    # full-time, which requires an offset, so the documented format is partial-time.
+    round_time: time = Field(description="Local time of the weekly round, HH:MM:SS",
+                             json_schema_extra={"format": "partial-time",
+                                                "pattern": r"^\d{2}:\d{2}:\d{2}(\.\d+)?$"})
     clinical_lead_id: uuid.UUID | None
     pcn_id: uuid.UUID
 

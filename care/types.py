@@ -9,6 +9,10 @@ from sqlalchemy import Enum
 
 E = TypeVar("E", bound=StrEnum)
 
+# PostgreSQL text and jsonb cannot hold U+0000: free text refuses it as invalid input (422)
+# instead of failing in the database (500). A JSON Schema pattern, so the API documents it.
+NO_NUL = r"^[^\x00]*$"
+
 
 def enum_column(enum: type[E]) -> Enum:
     """Store a StrEnum as VARCHAR with a CHECK constraint (portable, easy to migrate)."""

@@ -17,7 +17,8 @@ from care.errors import RateLimited
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=TokenOut, responses=problem_responses(401, 422, 429))
+@router.post("/auth/token", response_model=TokenOut,
+             responses=problem_responses(400, 401, 422, 429))
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
     settings: SettingsDep, now: NowDep,

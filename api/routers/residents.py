@@ -35,6 +35,7 @@ from care.residents.schemas import (
     HospitalStayIn,
     ReadmissionIn,
 )
+from care.types import NO_NUL
 
 router = APIRouter(tags=["residents"], responses=problem_responses(401, 404, 422))
 
@@ -46,7 +47,7 @@ def _journey_of(session: Session, resident: Resident) -> Journey | None:
 
 
 @router.post("/residents", status_code=201, response_model=AdmissionOut,
-             responses=problem_responses(403))
+             responses=problem_responses(400, 403))
 def admit(
     data: AdmissionIn, response: Response, actor: ApiActor, session: SessionDep, now: NowDep,
     settings: SettingsDep,
@@ -70,7 +71,8 @@ def list_residents(
     actor: ApiActor, session: SessionDep, now: NowDep,
     home_id: uuid.UUID | None = None,
     status: ResidentStatusFilter | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Name or NHS number")] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
+                                   description="Name or NHS number")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ResidentOut]:
@@ -121,7 +123,7 @@ def _changed(session: Session, resident: Resident) -> ResidentOut:
 
 
 @router.post("/residents/{resident_id}/readmissions", response_model=ResidentOut,
-             responses=problem_responses(403, 409))
+             responses=problem_responses(400, 403, 409))
 def readmit(
     resident_id: uuid.UUID, data: ReadmissionIn, actor: ApiActor, session: SessionDep,
     now: NowDep, settings: SettingsDep,
@@ -132,7 +134,7 @@ def readmit(
 
 
 @router.post("/residents/{resident_id}/hospital-stays", response_model=ResidentOut,
-             responses=problem_responses(403, 409))
+             responses=problem_responses(400, 403, 409))
 def hospital_stay(
     resident_id: uuid.UUID, data: HospitalStayIn, actor: ApiActor, session: SessionDep,
     now: NowDep,
@@ -143,7 +145,7 @@ def hospital_stay(
 
 
 @router.post("/residents/{resident_id}/discharge", response_model=ResidentOut,
-             responses=problem_responses(403, 409))
+             responses=problem_responses(400, 403, 409))
 def discharge(
     resident_id: uuid.UUID, data: DischargeIn, actor: ApiActor, session: SessionDep,
     now: NowDep,
@@ -154,7 +156,7 @@ def discharge(
 
 
 @router.post("/residents/{resident_id}/death", response_model=ResidentOut,
-             responses=problem_responses(403, 409))
+             responses=problem_responses(400, 403, 409))
 def death(
     resident_id: uuid.UUID, data: DeathIn, actor: ApiActor, session: SessionDep, now: NowDep,
 ) -> ResidentOut:

@@ -110,7 +110,7 @@ def release(step_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDe
 
 
 @router.post("/steps/{step_id}/assign", response_model=StepOut,
-             responses=problem_responses(403, 409))
+             responses=problem_responses(400, 403, 409))
 def assign(
     step_id: uuid.UUID, data: AssignIn, actor: ApiActor, session: SessionDep, now: NowDep
 ) -> StepOut:
@@ -122,7 +122,7 @@ def assign(
 
 
 @router.post("/steps/{step_id}/complete", response_model=CompletionOut,
-             responses=problem_responses(403, 409))
+             responses=problem_responses(400, 403, 409))
 def complete(
     step_id: uuid.UUID, data: CompleteIn, request: Request, response: Response,
     actor: ApiActor, session: SessionDep, now: NowDep, settings: SettingsDep,

@@ -8,8 +8,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+from care.types import NO_NUL
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000,
+                                        pattern=NO_NUL)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300,
+                                             pattern=NO_NUL)]
 
 
 class _Form(BaseModel):
@@ -29,7 +33,8 @@ class HolisticAssessmentOutcome(_Form):
         default_factory=list, title="Who contributed (resident, family, MDT members)"
     )
     existing_assessments_used: str | None = Field(
-        default=None, max_length=4000, title="Existing assessments drawn on"
+        default=None, max_length=4000, pattern=NO_NUL,
+        title="Existing assessments drawn on"
     )
 
 
@@ -58,7 +63,8 @@ class EscalationWishes(_Form):
     preferred_contact: ShortText | None = Field(
         default=None, title="Who to contact first (e.g. GP, palliative care team)"
     )
-    notes: str | None = Field(default=None, max_length=4000, title="Other wishes")
+    notes: str | None = Field(default=None, max_length=4000, pattern=NO_NUL,
+                              title="Other wishes")
 
 
 class PcspOutcome(_Form):

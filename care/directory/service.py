@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from care.directory.models import CareHome, HomeMembership, LoginAttempt, User
-from care.errors import RateLimited
+from care.errors import InvalidInput, RateLimited
 
 # Argon2id with pwdlib's recommended parameters.
 password_hash = PasswordHash.recommended()
@@ -28,6 +28,9 @@ def authenticate(
 ) -> User | None:
     """The active user with these credentials, or None. Refuses after too many failures."""
     key = username.strip().lower()
+    if "\x00" in key:
+        # No username has one, and PostgreSQL text cannot store it as a failed attempt.
+        raise InvalidInput("must not contain NUL characters", field="username")
     since = now - timedelta(minutes=window_minutes)
     failures = session.scalar(
         select(func.count()).select_from(LoginAttempt).where(

@@ -9,8 +9,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from care.residents.models import DementiaStatus
+from care.types import NO_NUL
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
+                                        pattern=NO_NUL)]
 
 
 class AdmissionIn(BaseModel):
@@ -22,14 +24,14 @@ class AdmissionIn(BaseModel):
     date_of_birth: date
     home_id: uuid.UUID
     admitted_on: date
-    room: str | None = Field(default=None, max_length=20)
+    room: str | None = Field(default=None, max_length=20, pattern=NO_NUL)
     gp_practice_ods: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
-                                                      max_length=10)]
+                                                      max_length=10, pattern=NO_NUL)]
     gp_practice_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                       max_length=200)]
-    representative_name: str | None = Field(default=None, max_length=200)
-    representative_relationship: str | None = Field(default=None, max_length=100)
-    representative_phone: str | None = Field(default=None, max_length=40)
+                                                       max_length=200, pattern=NO_NUL)]
+    representative_name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+    representative_relationship: str | None = Field(default=None, max_length=100, pattern=NO_NUL)
+    representative_phone: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
     dementia_status: DementiaStatus = DementiaStatus.UNKNOWN
 
 
@@ -37,26 +39,26 @@ class ReadmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     readmitted_on: date
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
 class HospitalStayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     admitted_on: date
-    hospital_name: str | None = Field(default=None, max_length=200)
-    note: str | None = Field(default=None, max_length=2000)
+    hospital_name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
 class DischargeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     discharged_on: date
-    destination: str | None = Field(default=None, max_length=200)
+    destination: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
 
 
 class DeathIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     died_on: date
-    place_of_death: str | None = Field(default=None, max_length=200)
+    place_of_death: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
