@@ -39,6 +39,8 @@ def new_id() -> uuid.UUID:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for our database; ``url`` is a SQLAlchemy URL for psycopg 3."""
     kwargs.setdefault("pool_pre_ping", True)
+    # Errors must not carry row values (names, NHS numbers) into logs.
+    kwargs.setdefault("hide_parameters", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)

@@ -13,6 +13,8 @@ import logging
 import threading
 import uuid
 
+from prefect import tags
+
 from care.db import unit_of_work
 from care.journeys import outbox
 from flows.journey import advance_journey
@@ -51,7 +53,9 @@ class JourneyRunner:
 
     async def _advance(self, lease: outbox.Lease) -> None:
         rt = self.runtime
-        state = await advance_journey(str(lease.journey_id), return_state=True)
+        # Opaque ids only: the Prefect UI groups a journey's runs by this tag.
+        with tags(f"journey:{lease.journey_id}"):
+            state = await advance_journey(str(lease.journey_id), return_state=True)
         run_id = state.state_details.flow_run_id
         flow_run_id = uuid.UUID(str(run_id)) if run_id else None
         with unit_of_work(rt.sessions) as session:

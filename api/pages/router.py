@@ -138,6 +138,10 @@ def login(
     except RateLimited as exc:
         return _login_page(request, ctx, now, nonce=nonce, username=username, status_code=429,
                            next_url=next_url, error=f"There have been {exc.detail}.")
+    except InvalidInput:
+        return _login_page(request, ctx, now, nonce=nonce, username="", status_code=400,
+                           next_url=next_url,
+                           error="The username or password is not right. Check and try again.")
     if user is None:
         session.commit()  # the failed attempt counts towards the rate limit
         return _login_page(request, ctx, now, nonce=nonce, username=username, status_code=401,

@@ -20,6 +20,7 @@ from care.journeys.models import (
     StepStatus,
 )
 from care.residents import service as residents
+from care.residents.models import Resident
 from care.residents.schemas import AdmissionIn
 from flows.deadlines import deadline_sweep
 from flows.runner import JourneyRunner
@@ -51,6 +52,18 @@ async def test_runner_runs_the_advance_flow_for_each_signal(
         assert message.processed_at is not None and message.flow_run_id is not None
         assert s.get(Journey, journey.id).last_flow_run_id == message.flow_run_id  # type: ignore[union-attr]
     assert await runner.drain_once() == 0
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        run = await client.read_flow_run(message.flow_run_id)
+    # Prefect sees opaque ids only: no name, NHS number or date of birth.
+    assert f"journey:{journey.id}" in run.tags
+    assert run.parameters == {"journey_id": str(journey.id), "reason": "advance"}
+    with rt.sessions() as s:
+        resident = s.get(Resident, journey.resident_id)
+        assert resident is not None
+        for secret in (resident.family_name, resident.nhs_number, str(resident.date_of_birth)):
+            assert secret not in run.name and secret not in str(run.parameters)
 
 
 async def test_crash_after_completion_is_healed_by_rerun_and_by_sweep(

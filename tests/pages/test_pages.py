@@ -82,6 +82,18 @@ def test_login_refuses_offsite_redirects(make_client: Callable[[], TestClient]) 
     assert r.headers["location"] == "/my-work"
 
 
+def test_login_with_a_nul_in_the_username_gets_the_login_page(
+    make_client: Callable[[], TestClient],
+) -> None:
+    client = make_client()
+    page = client.get("/login")
+    r = client.post("/login", data={"username": "nurse\x00a", "password": "x",
+                                    "csrf_token": csrf_from(page.text)})
+    assert r.status_code == 400
+    assert "text/html" in r.headers["content-type"]
+    assert "The username or password is not right" in r.text
+
+
 def test_login_without_csrf_is_refused(make_client: Callable[[], TestClient]) -> None:
     client = make_client()
     client.get("/login")
