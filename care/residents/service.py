@@ -241,44 +241,49 @@ def record_discharge(
     session: Session, actor: Actor, resident_id: uuid.UUID, data: DischargeIn, now: datetime
 ) -> Resident:
     """The resident left the home for good: open steps are cancelled with the reason."""
-    actor.require_role(ADMITTING_ROLES, "record discharges")
-    resident = get_resident(session, actor, resident_id)
-    _require_status(resident, ACTIVE, "a discharge")
-    _not_future(data.discharged_on, now.date(), "discharged_on")
-    episode, journey = _episode_and_journey(session, resident)
-    if episode.ended_on is None:
-        _end_episode(episode, data.discharged_on, EpisodeEnd.DISCHARGE, "discharged_on")
-    journeys.cancel_open_steps(session, journey, "resident discharged from the home", now,
-                               actor.user)
-    _finish(session, journey, Stage.DISCHARGED, now, actor, "journey.discharged",
-            "Discharged from the home" + (f" to {data.destination}" if data.destination else ""))
-    resident.status = ResidentStatus.DISCHARGED
-    audit(session, at=now, actor=actor.user, channel=actor.channel,
-          action="resident.discharge", entity="resident",
-          entity_id=resident.id, resident_id=resident.id,
-          after={"discharged_on": data.discharged_on.isoformat()})
-    return resident
+    return _leave(
+        session, actor, resident_id, now, on=data.discharged_on, field="discharged_on",
+        end=EpisodeEnd.DISCHARGE, stage=Stage.DISCHARGED, status=ResidentStatus.DISCHARGED,
+        what="a discharge", reason="resident discharged from the home",
+        event="journey.discharged",
+        summary="Discharged from the home"
+        + (f" to {data.destination}" if data.destination else ""),
+        action="resident.discharge",
+    )
 
 
 def record_death(
     session: Session, actor: Actor, resident_id: uuid.UUID, data: DeathIn, now: datetime
 ) -> Resident:
     """The resident died: open steps are cancelled and the journey ends."""
-    actor.require_role(ADMITTING_ROLES, "record a death")
+    return _leave(
+        session, actor, resident_id, now, on=data.died_on, field="died_on",
+        end=EpisodeEnd.DEATH, stage=Stage.DECEASED, status=ResidentStatus.DECEASED,
+        what="a death", reason="resident died", event="journey.died",
+        summary="Died" + (f" ({data.place_of_death})" if data.place_of_death else ""),
+        action="resident.death",
+    )
+
+
+def _leave(
+    session: Session, actor: Actor, resident_id: uuid.UUID, now: datetime, *, on: date,
+    field: str, end: EpisodeEnd, stage: Stage, status: ResidentStatus, what: str, reason: str,
+    event: str, summary: str, action: str,
+) -> Resident:
+    """End the stay for good: close the episode, cancel open steps, end the journey."""
+    actor.require_role(ADMITTING_ROLES, f"record {what}")
     resident = get_resident(session, actor, resident_id)
-    _require_status(resident, ACTIVE, "a death")
-    _not_future(data.died_on, now.date(), "died_on")
+    _require_status(resident, ACTIVE, what)
+    _not_future(on, now.date(), field)
     episode, journey = _episode_and_journey(session, resident)
     if episode.ended_on is None:
-        _end_episode(episode, data.died_on, EpisodeEnd.DEATH, "died_on")
-    journeys.cancel_open_steps(session, journey, "resident died", now, actor.user)
-    _finish(session, journey, Stage.DECEASED, now, actor, "journey.died",
-            "Died" + (f" ({data.place_of_death})" if data.place_of_death else ""))
-    resident.status = ResidentStatus.DECEASED
-    audit(session, at=now, actor=actor.user, channel=actor.channel,
-          action="resident.death", entity="resident",
-          entity_id=resident.id, resident_id=resident.id,
-          after={"died_on": data.died_on.isoformat()})
+        _end_episode(episode, on, end, field)
+    journeys.cancel_open_steps(session, journey, reason, now, actor.user)
+    _finish(session, journey, stage, now, actor, event, summary)
+    resident.status = status
+    audit(session, at=now, actor=actor.user, channel=actor.channel, action=action,
+          entity="resident", entity_id=resident.id, resident_id=resident.id,
+          after={field: on.isoformat()})
     return resident
 
 
