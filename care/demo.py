@@ -157,9 +157,13 @@ def _progress(
     clinicians: list[User], admitted_at: datetime, now: datetime, settings: Settings,
 ) -> None:
     """Move older admissions along the pathway; leave some late ones undone (overdue)."""
+    # Most homes keep up: older admissions are nearly all done; a few slip (overdue now).
     stage_roll = rng.random()
-    done_assessment = days_ago > 4 and stage_roll < 0.85
-    done_plan = done_assessment and days_ago > 8 and stage_roll < 0.7
+    if days_ago > 14:
+        done_assessment, done_plan = stage_roll < 0.95, stage_roll < 0.9
+    else:
+        done_assessment = days_ago > 3 and stage_roll < 0.8
+        done_plan = done_assessment and days_ago > 7 and stage_roll < 0.6
     clinician = load_actor(session, rng.choice(clinicians))
     if done_assessment:
         assessed_at = min(now, admitted_at + timedelta(days=rng.randint(1, 4), hours=3))

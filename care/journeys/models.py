@@ -32,6 +32,21 @@ class Stage(StrEnum):
     DISCHARGED = "discharged"
     DECEASED = "deceased"
 
+    @property
+    def label(self) -> str:
+        """How people name the stage, on pages and in the timeline."""
+        return _STAGE_LABELS[self]
+
+
+_STAGE_LABELS = {
+    Stage.ASSESSMENT: "Holistic assessment",
+    Stage.CARE_PLANNING: "Care planning",
+    Stage.UNDER_MDT_CARE: "Under MDT care",
+    Stage.IN_HOSPITAL: "In hospital",
+    Stage.DISCHARGED: "Discharged",
+    Stage.DECEASED: "Died",
+}
+
 
 class JourneyStatus(StrEnum):
     ACTIVE = "active"

@@ -135,7 +135,7 @@ def apply_pathway(
                       f"{PATHWAY_BY_KIND[kind].title} opened", now, step_id=step_id)
     if decision.stage != journey.stage:
         add_event(session, journey.id, "stage.changed",
-                  f"Stage: {decision.stage.value.replace('_', ' ')}", now,
+                  f"Stage: {decision.stage.label}", now,
                   data={"from": journey.stage.value, "to": decision.stage.value})
         journey.stage = decision.stage
     journey.last_advanced_at = now
