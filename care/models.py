@@ -14,8 +14,18 @@ from care.journeys.models import (
     StepEscalation,
 )
 from care.residents.models import Episode, Resident
+from care.rounds.models import (
+    AgendaDecision,
+    AgendaItem,
+    HomeRound,
+    Nomination,
+    ResidentEvent,
+    RoundAttendance,
+)
 
 __all__ = [
+    "AgendaDecision",
+    "AgendaItem",
     "AuditEvent",
     "Base",
     "CareHome",
@@ -23,14 +33,18 @@ __all__ = [
     "Episode",
     "HolisticAssessment",
     "HomeMembership",
+    "HomeRound",
     "IdempotencyRecord",
     "Journey",
     "JourneyEvent",
     "LoginAttempt",
+    "Nomination",
     "Notification",
     "OutboxMessage",
     "Pcn",
     "Resident",
+    "ResidentEvent",
+    "RoundAttendance",
     "Step",
     "StepEscalation",
     "User",

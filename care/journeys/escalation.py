@@ -11,13 +11,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from care.directory.models import CareHome, HomeMembership, User
+from care.journeys.ledger import add_event
 from care.journeys.models import (
     OPEN_STATUSES,
     Step,
     StepEscalation,
 )
 from care.journeys.notifications import notify
-from care.journeys.service import add_event
 from care.residents.models import Resident
 
 OVERDUE = "overdue"

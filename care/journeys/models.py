@@ -56,6 +56,13 @@ class JourneyStatus(StrEnum):
 class StepKind(StrEnum):
     HOLISTIC_ASSESSMENT = "holistic_assessment"
     PCSP = "pcsp"
+    PREPARE_ROUND = "prepare_round"
+    CLINICAL_REVIEW = "clinical_review"
+    REFERRAL = "referral"
+    FOLLOW_UP = "follow_up"
+    MEDICATION_REVIEW = "medication_review"
+    REGISTRATION_CONVERSATION = "registration_conversation"
+    DEMENTIA_ASSESSMENT_OFFER = "dementia_assessment_offer"
 
 
 class StepStatus(StrEnum):
@@ -96,20 +103,34 @@ class Step(Base):
 
     __tablename__ = "step"
     __table_args__ = (
-        # A kind of step opens once per care-home episode: advancing twice cannot duplicate it.
-        UniqueConstraint("episode_id", "kind"),
+        # Each step has a natural key (e.g. "<episode>:pcsp", "round:<id>:prepare"): opening it
+        # twice is a no-op, so advancing a journey or a round again cannot duplicate work.
+        UniqueConstraint("dedupe_key"),
         Index("ix_step_open_due", "due_at", postgresql_where=text("status IN ('ready','claimed')")),
         Index("ix_step_home_status", "home_id", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    journey_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    # Resident steps belong to a journey; home-level steps (preparing a round) do not.
+    journey_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True, nullable=True
     )
-    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"))
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("resident.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     home_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("care_home.id"))
-    episode_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("residence_episode.id"))
+    episode_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("residence_episode.id"), nullable=True
+    )
+    home_round_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("home_round.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     kind: Mapped[StepKind] = mapped_column(enum_column(StepKind))
+    # Only members of this profession may take it (a referral to the dietitian, an SMR).
+    candidate_profession: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # What the step asks, in the words of whoever opened it (e.g. the MDT's referral reason).
+    instructions: Mapped[str | None] = mapped_column(Text, nullable=True)
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[StepStatus] = mapped_column(enum_column(StepStatus))
     # Lower is more urgent (1 = urgent, 3 = routine).

@@ -11,15 +11,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from care.assessments import service as records
 from care.audit.service import record as audit
 from care.directory.access import ASSIGNING_ROLES, Actor
 from care.directory.models import HomeMembership, User
-from care.errors import Conflict, InvalidInput, NotFound
-from care.journeys import outbox
+from care.errors import Conflict, Forbidden, InvalidInput, NotFound
+from care.journeys import effects, outbox
+from care.journeys.ledger import NewStep, add_event, open_step
 from care.journeys.models import (
     OPEN_STATUSES,
     Journey,
@@ -33,36 +32,11 @@ from care.journeys.models import (
 )
 from care.journeys.notifications import notify
 from care.journeys.rules import PATHWAY, PATHWAY_BY_KIND, deadline_after, decide
-from care.journeys.steps import STEP_TYPES, candidate_group
+from care.journeys.steps import STEP_TYPES
 from care.residents.models import Episode, Resident, Setting
 from care.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def add_event(
-    session: Session,
-    journey_id: uuid.UUID,
-    kind: str,
-    summary: str,
-    now: datetime,
-    *,
-    step_id: uuid.UUID | None = None,
-    actor: User | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Append to the journey's timeline (append-only)."""
-    session.add(
-        JourneyEvent(
-            journey_id=journey_id,
-            at=now,
-            kind=kind,
-            summary=summary,
-            step_id=step_id,
-            actor_id=actor.id if actor else None,
-            data=data or {},
-        )
-    )
 
 
 # ---------------------------------------------------------------- the pathway, applied
@@ -128,11 +102,8 @@ def apply_pathway(
     decision = decide(in_home, journey.stage, existing)
     opened: list[str] = []
     for kind in decision.open_kinds:
-        step_id = _open_step(session, journey, episode, kind, now, settings)
-        if step_id is not None:
+        if _open_step(session, journey, episode, kind, now, settings) is not None:
             opened.append(kind.value)
-            add_event(session, journey.id, "step.opened",
-                      f"{PATHWAY_BY_KIND[kind].title} opened", now, step_id=step_id)
     if decision.stage != journey.stage:
         add_event(session, journey.id, "stage.changed",
                   f"Stage: {decision.stage.label}", now,
@@ -150,31 +121,19 @@ def _open_step(
         episode.started_on, rule=settings.deadline_rule, days=settings.deadline_days,
         tz=settings.timezone,
     )
-    step_type = STEP_TYPES[kind]
-    new_id = uuid.uuid4()
-    inserted = session.execute(
-        insert(Step)
-        .values(
-            id=new_id,
-            journey_id=journey.id,
-            resident_id=journey.resident_id,
-            home_id=episode.home_id,
-            episode_id=episode.id,
-            kind=kind,
-            title=PATHWAY_BY_KIND[kind].title,
-            status=StepStatus.READY,
-            priority=step_type.priority,
-            candidate_group=candidate_group(episode.home_id),
-            due_at=deadline.due_at,
-            deadline_rule=deadline.rule,
-            deadline_base=datetime.combine(episode.started_on, datetime.min.time(), now.tzinfo),
-            opened_at=now,
-            version=1,
-        )
-        .on_conflict_do_nothing(index_elements=["episode_id", "kind"])
-        .returning(Step.id)
-    ).scalar_one_or_none()
-    return inserted
+    return open_step(session, NewStep(
+        dedupe_key=f"{episode.id}:{kind.value}",
+        kind=kind,
+        title=PATHWAY_BY_KIND[kind].title,
+        home_id=episode.home_id,
+        due_at=deadline.due_at,
+        deadline_rule=deadline.rule,
+        deadline_base=datetime.combine(episode.started_on, datetime.min.time(), now.tzinfo),
+        priority=STEP_TYPES[kind].priority,
+        journey_id=journey.id,
+        resident_id=journey.resident_id,
+        episode_id=episode.id,
+    ), now)
 
 
 def advance_journey(
@@ -297,7 +256,7 @@ def _snapshot(step: Step) -> dict[str, Any]:
 def claim_step(session: Session, actor: Actor, step_id: uuid.UUID, now: datetime) -> Step:
     """First claim wins: a conditional UPDATE, so a racing second claim changes nothing (409)."""
     step = get_step(session, actor, step_id)
-    actor.require_role(STEP_TYPES[step.kind].performer_roles, "take this step")
+    require_performer(actor, step, "take this step")
     claimed = session.execute(
         update(Step)
         .where(Step.id == step_id, Step.status == StepStatus.READY)
@@ -369,6 +328,10 @@ def assign_step(
     if assignee.role not in STEP_TYPES[step.kind].performer_roles:
         raise InvalidInput(f"a {assignee.role.value} cannot do this kind of step",
                            field="assignee_id")
+    if step.candidate_profession and assignee.profession.value != step.candidate_profession:
+        raise InvalidInput(
+            f"this step is for a {step.candidate_profession.replace('_', ' ')}",
+            field="assignee_id")
     before = _snapshot(step)
     step.status = StepStatus.CLAIMED
     step.assignee_id = assignee.id
@@ -406,6 +369,14 @@ def validate_outcome(kind: StepKind, outcome: Any) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
+def require_performer(actor: Actor, step: Step, action: str) -> None:
+    """The step kind's roles, and its profession when it names one (a dietitian referral)."""
+    actor.require_role(STEP_TYPES[step.kind].performer_roles, action)
+    wanted = step.candidate_profession
+    if wanted and actor.user.profession.value != wanted:
+        raise Forbidden(f"only a {wanted.replace('_', ' ')} may {action}")
+
+
 def complete_step(
     session: Session, actor: Actor, step_id: uuid.UUID, outcome: Any, now: datetime,
     settings: Settings,
@@ -416,9 +387,9 @@ def complete_step(
     if that fast path fails, the completion still commits and the runner heals the journey.
     """
     step = get_step(session, actor, step_id)
-    actor.require_role(STEP_TYPES[step.kind].performer_roles, "complete this step")
+    require_performer(actor, step, "complete this step")
     clean = validate_outcome(step.kind, outcome)
-    journey = lock_journey(session, step.journey_id)
+    journey = lock_journey(session, step.journey_id) if step.journey_id else None
     session.refresh(step, with_for_update=True)
     if step.status == StepStatus.COMPLETED:
         raise Conflict("step is already completed")
@@ -432,14 +403,16 @@ def complete_step(
     step.completed_by_id = actor.id
     step.completed_at = now
     step.outcome = clean
-    records.record_outcome(session, step, clean, actor.user, now)
-    add_event(session, journey.id, "step.completed", f"{step.title} completed by "
+    effects.record_outcome(session, step, clean, actor.user, now, settings)
+    add_event(session, step.journey_id, "step.completed", f"{step.title} completed by "
               f"{actor.user.display_name}", now, step_id=step.id, actor=actor.user,
               data={"late": now > step.due_at})
     audit(session, at=now, actor=actor.user, channel=actor.channel,
           action="step.complete", entity="step",
           entity_id=step.id, resident_id=step.resident_id, before=before,
           after={**_snapshot(step), "outcome": clean})
+    if journey is None:
+        return step
     outbox.enqueue(session, journey.id, "step_completed", now)
     session.flush()
     try:

@@ -9,6 +9,14 @@ from pydantic import BaseModel
 
 from care.assessments.schemas import HolisticAssessmentOutcome, PcspOutcome
 from care.journeys.models import StepKind
+from care.rounds.schemas import (
+    ClinicalReviewOutcome,
+    DementiaAssessmentOfferOutcome,
+    MedicationReviewOutcome,
+    PrepareRoundOutcome,
+    ReferralOutcome,
+    RegistrationConversationOutcome,
+)
 from care.types import Role
 
 # Care-home staff are core MDT members (DOMAIN.md): they may take and complete steps too.
@@ -26,14 +34,22 @@ class StepType:
         return self.outcome_model.model_json_schema()
 
 
+CLINICIANS = frozenset({Role.MDT_MEMBER, Role.CLINICAL_LEAD})
+PREPARERS = frozenset({*CLINICAL_ROLES, Role.COORDINATOR})
+
 STEP_TYPES: dict[StepKind, StepType] = {
-    StepKind.HOLISTIC_ASSESSMENT: StepType(
-        StepKind.HOLISTIC_ASSESSMENT, HolisticAssessmentOutcome, CLINICAL_ROLES, priority=2
-    ),
-    StepKind.PCSP: StepType(StepKind.PCSP, PcspOutcome, CLINICAL_ROLES, priority=2),
+    t.kind: t
+    for t in (
+        StepType(StepKind.HOLISTIC_ASSESSMENT, HolisticAssessmentOutcome, CLINICAL_ROLES, 2),
+        StepType(StepKind.PCSP, PcspOutcome, CLINICAL_ROLES, 2),
+        StepType(StepKind.PREPARE_ROUND, PrepareRoundOutcome, PREPARERS, 2),
+        StepType(StepKind.CLINICAL_REVIEW, ClinicalReviewOutcome, CLINICIANS, 2),
+        StepType(StepKind.REFERRAL, ReferralOutcome, CLINICIANS, 2),
+        StepType(StepKind.FOLLOW_UP, ClinicalReviewOutcome, CLINICIANS, 3),
+        StepType(StepKind.MEDICATION_REVIEW, MedicationReviewOutcome, CLINICIANS, 3),
+        StepType(StepKind.REGISTRATION_CONVERSATION, RegistrationConversationOutcome,
+                 PREPARERS, 3),
+        StepType(StepKind.DEMENTIA_ASSESSMENT_OFFER, DementiaAssessmentOfferOutcome,
+                 CLINICIANS, 3),
+    )
 }
-
-
-def candidate_group(home_id: object) -> str:
-    """The home's MDT: everyone serving the home in a clinical role may take the step."""
-    return f"home:{home_id}:mdt"

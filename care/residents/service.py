@@ -17,6 +17,7 @@ from care.directory.models import CareHome
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys import outbox
 from care.journeys import service as journeys
+from care.journeys.ledger import add_event
 from care.journeys.models import Journey, JourneyStatus, Stage
 from care.residents.models import (
     Episode,
@@ -294,7 +295,7 @@ def _move(
     journey.current_episode_id = episode.id
     journey.home_id = episode.home_id
     journey.stage = stage
-    journeys.add_event(session, journey.id, kind, summary, now, actor=actor.user,
+    add_event(session, journey.id, kind, summary, now, actor=actor.user,
                        data={"episode_id": str(episode.id)})
     outbox.enqueue(session, journey.id, kind, now)
 
@@ -306,5 +307,5 @@ def _finish(
     journey.stage = stage
     journey.status = JourneyStatus.ENDED
     journey.finished_at = now
-    journeys.add_event(session, journey.id, kind, summary, now, actor=actor.user)
+    add_event(session, journey.id, kind, summary, now, actor=actor.user)
     outbox.enqueue(session, journey.id, kind, now)

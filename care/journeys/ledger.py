@@ -1,0 +1,107 @@
+"""The two low-level writes every journey and round goes through: open a step exactly once,
+and append to a journey's timeline. Imports only models, so any service may use them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from care.directory.models import User
+from care.journeys.models import JourneyEvent, Step, StepKind, StepStatus
+
+
+def add_event(
+    session: Session,
+    journey_id: uuid.UUID | None,
+    kind: str,
+    summary: str,
+    now: datetime,
+    *,
+    step_id: uuid.UUID | None = None,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append to the journey's timeline (append-only). Home-level steps have no journey."""
+    if journey_id is None:
+        return
+    session.add(
+        JourneyEvent(
+            journey_id=journey_id,
+            at=now,
+            kind=kind,
+            summary=summary,
+            step_id=step_id,
+            actor_id=actor.id if actor else None,
+            data=data or {},
+        )
+    )
+
+
+def candidate_group(home_id: object, profession: str | None = None) -> str:
+    """Who may take a step: the home's MDT, or one profession within it."""
+    return f"home:{home_id}:{profession}" if profession else f"home:{home_id}:mdt"
+
+
+@dataclass(frozen=True)
+class NewStep:
+    """Everything that defines a step when it opens."""
+
+    dedupe_key: str
+    kind: StepKind
+    title: str
+    home_id: uuid.UUID
+    due_at: datetime
+    deadline_rule: str
+    deadline_base: datetime
+    priority: int = 3
+    journey_id: uuid.UUID | None = None
+    resident_id: uuid.UUID | None = None
+    episode_id: uuid.UUID | None = None
+    home_round_id: uuid.UUID | None = None
+    candidate_profession: str | None = None
+    assignee_id: uuid.UUID | None = None
+    instructions: str | None = None
+
+
+def open_step(session: Session, new: NewStep, now: datetime) -> uuid.UUID | None:
+    """Open the step unless one with the same natural key exists (then None): idempotent.
+
+    A step opened with an assignee starts claimed by them (the MDT chose who does it).
+    """
+    step_id = session.execute(
+        insert(Step)
+        .values(
+            id=uuid.uuid4(),
+            dedupe_key=new.dedupe_key,
+            journey_id=new.journey_id,
+            resident_id=new.resident_id,
+            home_id=new.home_id,
+            episode_id=new.episode_id,
+            home_round_id=new.home_round_id,
+            kind=new.kind,
+            title=new.title,
+            status=StepStatus.CLAIMED if new.assignee_id else StepStatus.READY,
+            priority=new.priority,
+            candidate_group=candidate_group(new.home_id, new.candidate_profession),
+            candidate_profession=new.candidate_profession,
+            assignee_id=new.assignee_id,
+            claimed_at=now if new.assignee_id else None,
+            instructions=new.instructions,
+            due_at=new.due_at,
+            deadline_rule=new.deadline_rule,
+            deadline_base=new.deadline_base,
+            opened_at=now,
+            version=1,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Step.id)
+    ).scalar_one_or_none()
+    if step_id is not None and new.journey_id is not None:
+        add_event(session, new.journey_id, "step.opened", f"{new.title} opened", now,
+                  step_id=step_id, data={"kind": new.kind.value})
+    return step_id
