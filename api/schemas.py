@@ -204,9 +204,13 @@ def resident_out(resident: Resident, journey: Journey | None) -> ResidentOut:
 
 class StepOut(BaseModel):
     id: uuid.UUID
-    journey_id: uuid.UUID
+    journey_id: uuid.UUID | None = Field(description="None for home-level steps (a round)")
     resident: ResidentRef | None = None
     home_id: uuid.UUID
+    home_round_id: uuid.UUID | None = None
+    candidate_profession: str | None = Field(
+        default=None, description="Only this profession may take the step")
+    instructions: str | None = None
     kind: StepKind
     title: str
     status: StepStatus
@@ -254,6 +258,9 @@ def _step_fields(
         "journey_id": step.journey_id,
         "resident": resident_ref(resident) if resident is not None else None,
         "home_id": step.home_id,
+        "home_round_id": step.home_round_id,
+        "candidate_profession": step.candidate_profession,
+        "instructions": step.instructions,
         "kind": step.kind,
         "title": step.title,
         "status": step.status,

@@ -194,7 +194,8 @@ def _step_page(
     status_code: int = 200,
 ) -> Response:
     actor = page.actor
-    resident = residents.get_resident(session, actor, step.resident_id)
+    resident = (residents.get_resident(session, actor, step.resident_id)
+                if step.resident_id else None)
     can_perform = actor.role in STEP_TYPES[step.kind].performer_roles
     mine = step.assignee_id == actor.id
     names = _names(session, {step.assignee_id, step.completed_by_id})

@@ -201,7 +201,7 @@ STATUS_FILTERS = {"open", *(s.value for s in StepStatus)}
 
 @dataclass
 class StepPage:
-    items: list[tuple[Step, Resident]]
+    items: list[tuple[Step, Resident | None]]
     total: int
     page: int
     page_size: int
@@ -234,7 +234,7 @@ def list_steps(session: Session, actor: Actor, filters: StepFilters, now: dateti
     total = session.scalar(select(func.count()).select_from(Step).where(where)) or 0
     rows = session.execute(
         select(Step, Resident)
-        .join(Resident, Resident.id == Step.resident_id)
+        .outerjoin(Resident, Resident.id == Step.resident_id)
         .where(where)
         .order_by(*SORTS[filters.sort])
         .offset((filters.page - 1) * filters.page_size)
