@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+CARE_TIMEZONE = "Europe/London"
+
+
+def local_date(moment: datetime, tz: str = CARE_TIMEZONE) -> date:
+    """The calendar date people in England see at ``moment`` (BST-aware, not UTC's)."""
+    return moment.astimezone(ZoneInfo(tz)).date()
 
 
 class Clock(Protocol):

@@ -135,3 +135,41 @@ def test_assigning_a_step_notifies_the_assignee(
         note = s.scalars(select(Notification)).one()
         assert note.user_id == world.users["nurse.a"].id and note.kind == "assignment"
         assert note.step_id == step.id and "assigned you" in note.message
+
+
+def test_simultaneous_residence_changes_apply_once(
+    world: World, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    import threading
+
+    from care.errors import Conflict
+
+    journey = _admit(sessions, world, clock, settings, clock.now().date())
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def change(kind: str) -> None:
+        with sessions() as s, s.begin():
+            actor = load_actor(s, world.users["staff.a"])
+            barrier.wait()
+            try:
+                residents.record_hospital_stay(s, actor, journey.resident_id,
+                                               HospitalStayIn(admitted_on=clock.now().date()),
+                                               clock.now())
+                outcomes.append("ok")
+            except Conflict:
+                outcomes.append("conflict")
+
+    # Two people record the same hospital admission at once: exactly one applies.
+    threads = [threading.Thread(target=change, args=("hospital",)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with sessions() as s:
+        from care.residents.models import Episode
+
+        episodes = s.scalars(select(Episode).where(Episode.resident_id == journey.resident_id)
+                             ).all()
+        assert len(episodes) == 2  # the care-home stay and one hospital stay

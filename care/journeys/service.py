@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
@@ -128,7 +129,8 @@ def _open_step(
         home_id=episode.home_id,
         due_at=deadline.due_at,
         deadline_rule=deadline.rule,
-        deadline_base=datetime.combine(episode.started_on, datetime.min.time(), now.tzinfo),
+        deadline_base=datetime.combine(episode.started_on, datetime.min.time(),
+                                       ZoneInfo(settings.timezone)),
         priority=STEP_TYPES[kind].priority,
         journey_id=journey.id,
         resident_id=journey.resident_id,
@@ -154,6 +156,7 @@ def cancel_open_steps(
     """Close every open step with the reason (discharge, death, hospital stay)."""
     steps = session.scalars(
         select(Step).where(Step.journey_id == journey.id, Step.status.in_(OPEN_STATUSES))
+        .with_for_update()
     ).all()
     for step in steps:
         step.status = StepStatus.CANCELLED

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
+from care.clock import local_date
 from care.directory.access import ADMITTING_ROLES, Actor
 from care.directory.models import CareHome
 from care.errors import Conflict, InvalidInput, NotFound
@@ -47,7 +48,7 @@ def admit(
     problem = nhs_number_problem(data.nhs_number)
     if problem:
         raise InvalidInput(problem, field="nhs_number")
-    today = now.date()
+    today = local_date(now)
     _not_future(data.admitted_on, today, "admitted_on")
     _not_future(data.date_of_birth, today, "date_of_birth")
     if data.date_of_birth > data.admitted_on:
@@ -105,8 +106,15 @@ def _start_episode(
     return episode
 
 
-def get_resident(session: Session, actor: Actor, resident_id: uuid.UUID) -> Resident:
-    resident = session.get(Resident, resident_id)
+def get_resident(
+    session: Session, actor: Actor, resident_id: uuid.UUID, *, lock: bool = False
+) -> Resident:
+    """The resident, if the user serves their home. ``lock`` serialises residence changes,
+    so two people recording a discharge (or a hospital stay) at once cannot both apply."""
+    query = select(Resident).where(Resident.id == resident_id)
+    if lock:
+        query = query.with_for_update(of=Resident)
+    resident = session.scalar(query)
     if resident is None or not actor.serves(resident.home_id):
         raise NotFound("resident not found")
     return resident
@@ -182,9 +190,9 @@ def record_hospital_stay(
 ) -> Resident:
     """The resident went into hospital: pause the journey; open steps restart on return."""
     actor.require_role(ADMITTING_ROLES, "record hospital stays")
-    resident = get_resident(session, actor, resident_id)
+    resident = get_resident(session, actor, resident_id, lock=True)
     _require_status(resident, (ResidentStatus.RESIDENT,), "a hospital admission")
-    _not_future(data.admitted_on, now.date(), "admitted_on")
+    _not_future(data.admitted_on, local_date(now), "admitted_on")
     episode, journey = _episode_and_journey(session, resident)
     _end_episode(episode, data.admitted_on, EpisodeEnd.HOSPITAL_ADMISSION, "admitted_on")
     hospital = _start_episode(session, resident, Setting.HOSPITAL, EpisodeStart.HOSPITAL_ADMISSION,
@@ -208,10 +216,10 @@ def record_readmission(
 ) -> Resident:
     """Return to the home (from hospital, or after a discharge): both 7-day clocks restart."""
     actor.require_role(ADMITTING_ROLES, "record re-admissions")
-    resident = get_resident(session, actor, resident_id)
+    resident = get_resident(session, actor, resident_id, lock=True)
     _require_status(resident, (ResidentStatus.IN_HOSPITAL, ResidentStatus.DISCHARGED),
                     "a re-admission")
-    _not_future(data.readmitted_on, now.date(), "readmitted_on")
+    _not_future(data.readmitted_on, local_date(now), "readmitted_on")
     if resident.status == ResidentStatus.DISCHARGED:
         clash = session.scalar(select(func.count()).select_from(Resident).where(
             Resident.nhs_number == resident.nhs_number, Resident.status.in_(ACTIVE)))
@@ -273,9 +281,9 @@ def _leave(
 ) -> Resident:
     """End the stay for good: close the episode, cancel open steps, end the journey."""
     actor.require_role(ADMITTING_ROLES, f"record {what}")
-    resident = get_resident(session, actor, resident_id)
+    resident = get_resident(session, actor, resident_id, lock=True)
     _require_status(resident, ACTIVE, what)
-    _not_future(on, now.date(), field)
+    _not_future(on, local_date(now), field)
     episode, journey = _episode_and_journey(session, resident)
     if episode.ended_on is None:
         _end_episode(episode, on, end, field)
