@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 class JourneyRunner:
     def __init__(
-        self, runtime: Runtime, *, lease_seconds: float = 60, batch: int = 20,
+        self, runtime: Runtime, *, lease_seconds: float = 300, batch: int = 8,
         concurrency: int = 4,
     ) -> None:
         self.runtime = runtime
@@ -46,7 +46,15 @@ class JourneyRunner:
 
         async def advance(lease: outbox.Lease) -> None:
             async with limit:
-                await self._advance(lease)
+                try:
+                    await self._advance(lease)
+                except Exception as exc:  # e.g. the Prefect API is down: retry later
+                    log.exception("journey runner could not advance %s", lease.journey_id)
+                    with unit_of_work(rt.sessions) as session:
+                        outbox.mark_failed(session, lease, rt.clock.now(),
+                                           error=f"{type(exc).__name__}: runner error",
+                                           max_attempts=rt.settings.outbox_max_attempts,
+                                           flow_run_id=None)
 
         await asyncio.gather(*(advance(lease) for lease in leases))
         return len(leases)

@@ -164,3 +164,49 @@ async def test_deadline_sweep_flow_escalates_once(world: World, flow_runtime: Ru
     assert first["breached"] == 1 and second["breached"] == 0
     with rt.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Notification)) == 2
+
+
+async def test_a_dead_runners_lease_is_taken_over_when_it_expires(
+    world: World, flow_runtime: Runtime
+) -> None:
+    from care.journeys import outbox
+
+    rt = flow_runtime
+    _admit(rt, world, rt.clock.now().date())
+    with rt.sessions() as s, s.begin():  # runner A leases the message, then dies
+        assert len(outbox.lease_batch(s, rt.clock.now(), lease_seconds=60, limit=10)) == 1
+    runner_b = JourneyRunner(rt)
+    assert await runner_b.drain_once() == 0  # still leased by A
+    rt.clock.advance(seconds=61)
+    assert await runner_b.drain_once() == 1
+    with rt.sessions() as s:
+        message = s.scalars(select(OutboxMessage)).one()
+        assert message.processed_at is not None and message.attempts == 2
+
+
+async def test_runner_keeps_going_when_prefect_is_unreachable(
+    world: World, flow_runtime: Runtime
+) -> None:
+    import pytest
+
+    import flows.runner
+
+    rt = flow_runtime
+    _admit(rt, world, rt.clock.now().date())
+    _admit(rt, world, rt.clock.now().date())
+
+    async def unreachable(*_: object, **__: object) -> None:
+        raise ConnectionError("Prefect API unreachable")
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(flows.runner, "advance_journey", unreachable)
+    try:
+        assert await JourneyRunner(rt).drain_once() == 2  # both tried, neither lost
+    finally:
+        mp.undo()
+    with rt.sessions() as s:
+        messages = s.scalars(select(OutboxMessage)).all()
+        assert all(m.processed_at is None and m.last_error == "ConnectionError: runner error"
+                   for m in messages)
+    rt.clock.advance(minutes=5)
+    assert await JourneyRunner(rt).drain_until_idle() == 2
