@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from care.db import unit_of_work
-from care.journeys import escalation
+from care.directory.service import forget_login_attempts
+from care.journeys import escalation, idempotency
 from care.journeys import service as journeys
 from tasks.runtime import get_runtime
 
@@ -62,3 +64,20 @@ def _heal_stalled() -> dict[str, int]:
     with unit_of_work(rt.sessions) as session:
         healed = journeys.heal_pathway_gaps(session, rt.clock.now())
     return {"requeued": healed}
+
+
+@task(name="forget-expired-records", cache_policy=NO_CACHE)
+async def forget_expired() -> dict[str, int]:
+    """Idempotency results (kept a day for retries) and old failed sign-ins hold personal
+    data that has served its purpose: delete them."""
+    return await asyncio.to_thread(_forget_expired)
+
+
+def _forget_expired() -> dict[str, int]:
+    rt = get_runtime()
+    now = rt.clock.now()
+    with unit_of_work(rt.sessions) as session:
+        results = idempotency.purge(session, now - timedelta(days=1))
+        logins = forget_login_attempts(
+            session, now - timedelta(minutes=rt.settings.login_window_minutes))
+    return {"idempotency_results_forgotten": results, "login_attempts_forgotten": logins}

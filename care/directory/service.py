@@ -31,6 +31,8 @@ def authenticate(
     if "\x00" in key:
         # No username has one, and PostgreSQL text cannot store it as a failed attempt.
         raise InvalidInput("must not contain NUL characters", field="username")
+    # Count-then-insert must not race: parallel guesses at one username queue here.
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + key))))
     since = now - timedelta(minutes=window_minutes)
     failures = session.scalar(
         select(func.count()).select_from(LoginAttempt).where(
@@ -70,3 +72,9 @@ def members_of(session: Session, home_id: uuid.UUID) -> list[User]:
         .where(HomeMembership.home_id == home_id, User.active)
         .order_by(User.display_name)
     ))
+
+
+def forget_login_attempts(session: Session, before: datetime) -> int:
+    """Drop failed sign-in records older than the rate-limit window (they only count there)."""
+    result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

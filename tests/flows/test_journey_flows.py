@@ -210,3 +210,28 @@ async def test_runner_keeps_going_when_prefect_is_unreachable(
                    for m in messages)
     rt.clock.advance(minutes=5)
     assert await JourneyRunner(rt).drain_until_idle() == 2
+
+
+async def test_sweep_forgets_expired_idempotency_results_and_old_sign_in_failures(
+    world: World, flow_runtime: Runtime
+) -> None:
+    from datetime import timedelta
+
+    from care.directory.models import LoginAttempt
+    from care.journeys.models import IdempotencyRecord
+
+    rt = flow_runtime
+    now = rt.clock.now()
+    with rt.sessions() as s, s.begin():
+        for age in (timedelta(days=2), timedelta(hours=1)):  # kept a day for retries
+            s.add(IdempotencyRecord(user_id=world.users["nurse.a"].id, key=f"k{age}",
+                                    request_hash="h", status_code=200, response={},
+                                    created_at=now - age))
+        for age in (timedelta(hours=1), timedelta(minutes=1)):  # count for 15 minutes
+            s.add(LoginAttempt(username="someone", at=now - age))
+    result = await deadline_sweep()
+    assert result["idempotency_results_forgotten"] == 1
+    assert result["login_attempts_forgotten"] == 1
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+        assert s.scalar(select(func.count()).select_from(LoginAttempt)) == 1
