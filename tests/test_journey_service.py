@@ -173,3 +173,28 @@ def test_simultaneous_residence_changes_apply_once(
         episodes = s.scalars(select(Episode).where(Episode.resident_id == journey.resident_id)
                              ).all()
         assert len(episodes) == 2  # the care-home stay and one hospital stay
+
+
+def test_notifications_disappear_when_the_user_no_longer_serves_the_home(
+    world: World, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    from sqlalchemy import delete
+
+    from care.directory.models import HomeMembership
+    from care.journeys import notifications
+
+    journey = _admit(sessions, world, clock, settings, clock.now().date())
+    nurse = world.users["nurse.a"]
+    with sessions() as s, s.begin():
+        step = _open_step(s, journey.id, StepKind.HOLISTIC_ASSESSMENT)
+        journeys.assign_step(s, load_actor(s, world.users["coord"]), step.id, nurse.id,
+                             clock.now())
+        notifications.notify(s, nurse.id, "info", "not about a resident", clock.now())
+    with sessions() as s:
+        assert len(notifications.notifications_for(s, nurse.id)) == 2
+    with sessions() as s, s.begin():
+        s.execute(delete(HomeMembership).where(HomeMembership.user_id == nurse.id))
+    with sessions() as s:
+        remaining = notifications.notifications_for(s, nurse.id)
+        assert [n.message for n in remaining] == ["not about a resident"]
+        assert notifications.unread_count(s, nurse.id) == 1
