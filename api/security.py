@@ -72,7 +72,10 @@ class SecurityHeaders(BaseHTTPMiddleware):
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                 "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
             )
-        if request.url.path.startswith(("/api/", "/my-work", "/residents", "/steps",
-                                         "/coordinator", "/admin")):
+        # Pages and API answers may name residents: never keep them in shared caches.
+        if not request.url.path.startswith("/static/"):
             headers.setdefault("Cache-Control", "no-store")
+        ctx = getattr(request.app.state, "ctx", None)
+        if ctx is not None and ctx.settings.cookie_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

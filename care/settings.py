@@ -37,12 +37,15 @@ class Settings(BaseSettings):
     port: int = 8000
     # Where `carejourney serve` starts its own Prefect server when PREFECT_API_URL is unset.
     prefect_port: int = 4200
+    # Unset: on in production (served over HTTPS), off in demo (plain http on localhost).
     cookie_secure: bool = False
     timezone: str = "Europe/London"
     generated_secret: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
+        if self.mode == "production" and "cookie_secure" not in self.model_fields_set:
+            self.cookie_secure = True
         if self.mode == "production":
             if len(self.secret_key) < 32 or self.secret_key.lower().startswith("changeme"):
                 raise ValueError(

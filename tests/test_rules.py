@@ -115,3 +115,9 @@ def test_production_refuses_to_start_without_a_real_secret() -> None:
     assert Settings(mode="production", secret_key="x" * 40).secret_key == "x" * 40
     demo = Settings(mode="demo", secret_key="")
     assert demo.generated_secret and len(demo.secret_key) >= 32
+
+
+def test_production_cookies_are_secure_unless_explicitly_not() -> None:
+    assert Settings(mode="production", secret_key="x" * 40).cookie_secure
+    assert not Settings(mode="production", secret_key="x" * 40, cookie_secure=False).cookie_secure
+    assert not Settings(mode="demo").cookie_secure
