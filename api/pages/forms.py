@@ -85,12 +85,39 @@ LABELS: dict[str, str] = {
     "representative_relationship": "the representative's relationship",
     "representative_phone": "the representative's phone number",
     "dementia_status": "the dementia diagnosis status",
+    "agenda_checked": "that you have checked the agenda with the home",
+    "contact": "how the resident was seen",
+    "outcome": "the outcome",
+    "review_on": "the date to review again",
+    "medicines_count": "the number of regular medicines after the review",
+    "changes_made": "whether changes were made",
+    "deprescribed": "the medicine stopped",
+    "referred_to_gp": "whether they were referred back to the GP",
+    "summary": "the summary shared with the resident and home",
+    "next_review_on": "the next review date",
+    "choice": "the resident's choice",
+    "offer": "what happened to the offer of an assessment",
+    "referred_to": "who they were referred to",
+    "notes": "the notes",
+    "resident_id": "the resident",
+    "reason": "the reason",
+    "response": "the MDT's response",
+    "clinician_id": "the clinician who will see them",
+    "by_date": "the date to see them by",
+    "referral_to": "who to refer to",
+    "plan_change": "the agreed change to the care plan",
+    "attendee_ids": "who attended",
 }
+
+# Inputs chosen rather than typed: their errors say "Select ...".
+SELECT_FIELDS = {"home_id", "dementia_status", "contact", "changes_made", "choice", "offer",
+                 "resident_id", "response", "clinician_id", "referral_to", "attendee_ids"}
 
 _AT_LEAST = re.compile(r"at least (\d+) characters")
 
 # Domain fields that are entered as a day / month / year date input on the pages.
-DATE_FIELDS = {"review_date", "date_of_birth", "admitted_on"}
+DATE_FIELDS = {"review_date", "date_of_birth", "admitted_on", "review_on", "next_review_on",
+               "by_date"}
 
 
 @dataclass
@@ -125,8 +152,12 @@ def message_for(path: str, reason: str, labels: Mapping[str, str] | None = None)
     label = (labels or {}).get(key) or LABELS.get(
         key, key.replace("_", " ").replace(".", " ") or "this")
     low = reason.lower()
-    if key.endswith("hospital_admission") or key in ("home_id", "dementia_status"):
+    if key.endswith("hospital_admission") or key in SELECT_FIELDS:
         return f"Select {label}"
+    if key == "agenda_checked":
+        return f"Confirm {label}"
+    if "valid integer" in low:
+        return f"Enter {label} as a whole number"
     if "required" in low or "at least 1 character" in low or low.startswith("enter"):
         return f"Enter {label}"
     longer = _AT_LEAST.search(low)
@@ -138,6 +169,8 @@ def message_for(path: str, reason: str, labels: Mapping[str, str] | None = None)
         return f"Enter {label} as a real date, for example 27 3 2027"
     if "at most" in low:
         return f"{label[0].upper()}{label[1:]} is too long"
+    if low.startswith("input should be"):
+        return f"{label[0].upper()}{label[1:]} must be {reason[len('input should be '):]}"
     return f"{label[0].upper()}{label[1:]} {reason}"
 
 
@@ -167,12 +200,88 @@ class OutcomeForm:
     outcome: dict[str, Any]
     goal_rows: list[int] = field(default_factory=list)
     action_rows: list[int] = field(default_factory=list)
+    deprescribed_rows: list[int] = field(default_factory=list)
+    kind: StepKind | None = None
+
+
+# The outcome form each step kind shows (templates/pages/_round_outcome_form.html).
+REVIEW_KINDS = (StepKind.CLINICAL_REVIEW, StepKind.REFERRAL, StepKind.FOLLOW_UP)
+DEPRESCRIBED_ROWS = 4
+
+CONTACT_ITEMS: list[dict[str, str]] = [
+    {"value": "in_person", "text": "In person"},
+    {"value": "video", "text": "Video call"},
+    {"value": "phone", "text": "Phone call"},
+    {"value": "not_seen", "text": "Not seen"},
+]
+REGISTRATION_ITEMS: list[dict[str, str]] = [
+    {"value": "re_register", "text": "Re-register with the home's aligned practice"},
+    {"value": "stay_with_current_practice", "text": "Stay with their current practice"},
+    {"value": "undecided", "text": "Not decided yet"},
+]
+DEMENTIA_OFFER_ITEMS: list[dict[str, str]] = [
+    {"value": "accepted", "text": "Accepted"},
+    {"value": "declined", "text": "Declined"},
+    {"value": "not_appropriate", "text": "Not appropriate at the moment"},
+]
+YES_NO_ITEMS: list[dict[str, str]] = [
+    {"value": "yes", "text": "Yes"},
+    {"value": "no", "text": "No"},
+]
+OUTCOME_WORDS: dict[str, str] = {
+    item["value"]: item["text"]
+    for item in (*CONTACT_ITEMS, *REGISTRATION_ITEMS, *DEMENTIA_OFFER_ITEMS)
+}
 
 
 def parse_outcome(kind: StepKind, form: Mapping[str, str]) -> OutcomeForm:
     if kind == StepKind.HOLISTIC_ASSESSMENT:
-        return _parse_assessment(form)
-    return _parse_pcsp(form)
+        parsed = _parse_assessment(form)
+    elif kind == StepKind.PCSP:
+        parsed = _parse_pcsp(form)
+    else:
+        parsed = _parse_round_outcome(kind, form)
+    parsed.kind = kind
+    return parsed
+
+
+def _put(outcome: dict[str, Any], name: str, value: Any) -> None:
+    """Only what was given: a missing answer is the domain's 'required' error, not ours."""
+    if value is not None and value != "":
+        outcome[name] = value
+
+
+def _parse_round_outcome(kind: StepKind, form: Mapping[str, str]) -> OutcomeForm:
+    parsed = OutcomeForm({})
+    out = parsed.outcome
+    if kind == StepKind.PREPARE_ROUND:
+        out["agenda_checked"] = _text(form, "agenda_checked") == "yes"
+        out["notes"] = _optional(form, "notes")
+    elif kind in REVIEW_KINDS:
+        _put(out, "contact", _text(form, "contact"))
+        out["outcome"] = _text(form, "outcome")
+        _put(out, "review_on", _date(form, "review_on"))
+    elif kind == StepKind.MEDICATION_REVIEW:
+        _put(out, "medicines_count", _text(form, "medicines_count"))
+        _put(out, "changes_made", _text(form, "changes_made"))
+        stopped = []
+        for row in range(DEPRESCRIBED_ROWS):
+            medicine = _text(form, f"deprescribed-{row}")
+            if medicine:
+                stopped.append(medicine)
+                parsed.deprescribed_rows.append(row)
+        out["deprescribed"] = stopped
+        out["referred_to_gp"] = _text(form, "referred_to_gp") == "yes"
+        out["summary"] = _text(form, "summary")
+        _put(out, "next_review_on", _date(form, "next_review_on"))
+    elif kind == StepKind.REGISTRATION_CONVERSATION:
+        _put(out, "choice", _text(form, "choice"))
+        out["notes"] = _optional(form, "notes")
+    elif kind == StepKind.DEMENTIA_ASSESSMENT_OFFER:
+        _put(out, "offer", _text(form, "offer"))
+        out["referred_to"] = _optional(form, "referred_to")
+        out["notes"] = _optional(form, "notes")
+    return parsed
 
 
 def _parse_assessment(form: Mapping[str, str]) -> OutcomeForm:
@@ -226,8 +335,13 @@ def outcome_input_id(path: str, parsed: OutcomeForm) -> str:
     if parts and parts[0] == "outcome":
         parts = parts[1:]
     if not parts:
-        return "outcome"
+        # A rule across the whole form: the one rule of 'prepare the round' is the checkbox.
+        return "agenda_checked" if parsed.kind == StepKind.PREPARE_ROUND else "outcome"
     head = parts[0]
+    if head == "deprescribed":
+        index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        rows = parsed.deprescribed_rows
+        return f"deprescribed-{rows[index] if index < len(rows) else 0}"
     if head in ("goals", "actions"):
         rows = parsed.goal_rows if head == "goals" else parsed.action_rows
         index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
@@ -246,7 +360,10 @@ def outcome_errors(errors: list[dict[str, str]], parsed: OutcomeForm) -> FieldEr
     found = FieldErrors()
     for error in errors:
         path = error.get("field") or "outcome"
-        found.add(outcome_input_id(path, parsed), message_for(path, error.get("reason", "")))
+        input_id = outcome_input_id(path, parsed)
+        if input_id == "agenda_checked":
+            path = "agenda_checked"
+        found.add(input_id, message_for(path, error.get("reason", "")))
     return found
 
 
@@ -416,4 +533,68 @@ def change_errors(change: ResidenceChange, errors: list[dict[str, str]]) -> Fiel
         head = head_of(error)
         input_id = f"{head}-day" if head == change.date_field else head
         found.add(input_id, message_for(head, error.get("reason", ""), change.labels))
+    return found
+
+
+# ---------------------------------------------------------------- the home round
+
+
+def parse_decision(form: Mapping[str, str], prefix: str) -> dict[str, Any] | None:
+    """One resident's row of the MDT decisions form (inputs named ``<item id>-<field>``);
+    None when the row was left alone, so the MDT can decide for some residents now."""
+    data: dict[str, Any] = {}
+    _put(data, "response", _text(form, f"{prefix}-response"))
+    for name in ("clinician_id", "referral_to", "notes", "plan_change"):
+        _put(data, name, _text(form, f"{prefix}-{name}"))
+    _put(data, "by_date", _date(form, f"{prefix}-by_date"))
+    if "response" not in data:
+        return None
+    response = data["response"]
+    # Only the inputs of the chosen response count: a clinician picked before the MDT
+    # settled on a referral must not travel with it.
+    if response != "clinical_input":
+        data.pop("clinician_id", None)
+    if response != "referral":
+        data.pop("referral_to", None)
+    if response == "maintain":
+        data.pop("by_date", None)
+    return data
+
+
+def decision_errors(
+    prefix: str, who: str, data: Mapping[str, Any], errors: list[dict[str, str]],
+    found: FieldErrors,
+) -> None:
+    """A resident's decision errors onto their inputs; the summary names the resident."""
+    for error in errors:
+        head = (error.get("field") or "").split(".")[0]
+        reason = error.get("reason", "")
+        if head in ("", "body", "__root__"):
+            # The rule across the row: which part of the chosen response is missing.
+            if data.get("response") == "clinical_input" and not data.get("clinician_id"):
+                head = "clinician_id"
+            elif data.get("response") == "referral" and not data.get("referral_to"):
+                head = "referral_to"
+            else:
+                head, reason = "by_date", "Field required"
+        input_id = f"{prefix}-{head}-day" if head in DATE_FIELDS else f"{prefix}-{head}"
+        message = message_for(head, reason)
+        found.add(input_id, f"{who}: {message[0].lower()}{message[1:]}")
+
+
+def parse_nomination(form: Mapping[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {"reason": _text(form, "reason"),
+                            "by_family": _text(form, "by_family") == "yes",
+                            "fall": _text(form, "fall") == "yes"}
+    _put(data, "resident_id", _text(form, "resident_id"))
+    return data
+
+
+def simple_errors(errors: list[dict[str, str]], labels: Mapping[str, str] | None = None,
+                  prefix: str = "") -> FieldErrors:
+    """Errors of a small flat form, one per input."""
+    found = FieldErrors()
+    for error in errors:
+        head = (error.get("field") or "reason").split(".")[0]
+        found.add(f"{prefix}{head}", message_for(head, error.get("reason", ""), labels))
     return found

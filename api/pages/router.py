@@ -33,8 +33,8 @@ from api.pages.web import (
 )
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
 from care.audit.service import record as audit
-from care.directory.access import ADMIN_ROLES, ADMITTING_ROLES, ASSIGNING_ROLES
-from care.directory.models import User
+from care.directory.access import ADMIN_ROLES, ADMITTING_ROLES, ASSIGNING_ROLES, Actor
+from care.directory.models import CareHome, User
 from care.directory.service import authenticate, homes_for, members_of
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from care.journeys import notifications as inbox
@@ -179,13 +179,23 @@ def my_work(
     queue = journeys.list_steps(session, actor, StepFilters(
         status="open", assignee="unassigned", sort="due_at", page_size=MY_WORK_LIMIT), now)
     notes = inbox.notifications_for(session, actor.id, limit=10)
+    homes = {h.id: h for h in homes_for(session, actor.home_ids)}
     return render(request, "pages/my_work.html", page, {
-        "mine": mine, "queue": queue, "notifications": notes,
+        "mine": mine, "queue": queue, "notifications": notes, "homes": homes,
         "can_perform": any(actor.role in t.performer_roles for t in STEP_TYPES.values()),
     }, now=now, settings=page.settings)
 
 
 # ---------------------------------------------------------------- steps
+
+
+def may_perform(actor: Actor, step: Step) -> bool:
+    """The service's own rule (role, and profession when the step names one)."""
+    try:
+        journeys.require_performer(actor, step, "do this step")
+    except Forbidden:
+        return False
+    return True
 
 
 def _step_page(
@@ -196,7 +206,8 @@ def _step_page(
     actor = page.actor
     resident = (residents.get_resident(session, actor, step.resident_id)
                 if step.resident_id else None)
-    can_perform = actor.role in STEP_TYPES[step.kind].performer_roles
+    home = resident.home if resident else session.get(CareHome, step.home_id)
+    can_perform = may_perform(actor, step)
     mine = step.assignee_id == actor.id
     names = _names(session, {step.assignee_id, step.completed_by_id})
     can_assign = step.is_open and actor.role in ASSIGNING_ROLES
@@ -206,6 +217,7 @@ def _step_page(
         "assignees": _assignee_items(step, members_of(session, step.home_id))
         if can_assign else [],
         "resident": resident,
+        "home": home,
         "names": names,
         "can_claim": step.status == StepStatus.READY and can_perform,
         "can_release": step.status == StepStatus.CLAIMED
@@ -220,15 +232,26 @@ def _step_page(
         "goal_rows": range(forms.GOAL_ROWS),
         "action_rows": range(forms.ACTION_ROWS),
         "is_assessment": step.kind == StepKind.HOLISTIC_ASSESSMENT,
+        "kind": step.kind.value,
+        "review_kinds": [k.value for k in forms.REVIEW_KINDS],
+        "contact_items": forms.CONTACT_ITEMS,
+        "registration_items": forms.REGISTRATION_ITEMS,
+        "dementia_offer_items": forms.DEMENTIA_OFFER_ITEMS,
+        "yes_no_items": forms.YES_NO_ITEMS,
+        "outcome_words": forms.OUTCOME_WORDS,
+        "deprescribed_rows": range(forms.DEPRESCRIBED_ROWS),
     }, now=now, settings=page.settings, status_code=status_code)
 
 
 def _assignee_items(step: Step, members: list[User]) -> list[dict[str, str]]:
-    """The home's MDT members who can do this kind of step, bar the person holding it."""
+    """The home's MDT members who can do this kind of step (of its profession, when it names
+    one), bar the person holding it."""
     roles = STEP_TYPES[step.kind].performer_roles
+    wanted = step.candidate_profession
     return [{"value": str(u.id),
              "text": f"{u.display_name} ({u.profession.value.replace('_', ' ')})"}
-            for u in members if u.role in roles and u.id != step.assignee_id]
+            for u in members if u.role in roles and u.id != step.assignee_id
+            and (not wanted or u.profession.value == wanted)]
 
 
 @router.get("/steps/{step_id}")
@@ -337,11 +360,16 @@ def step_complete(
         return _step_page(request, page, session, now, step,
                           errors=forms.outcome_errors(exc.errors, parsed),
                           values=forms.outcome_values(step.kind, form), status_code=422)
-    resident_id, title = done.resident_id, done.title
+    resident_id, title, round_id = done.resident_id, done.title, done.home_round_id
     session.commit()
+    message = f"{title} completed."
+    if resident_id is None:
+        # A home-level step (preparing the round): back to the round it was for.
+        response = redirect(f"/rounds/{round_id}" if round_id else "/my-work")
+        flash(response, message, page.settings, now)
+        return response
     opened = journeys.list_steps(session, page.actor, StepFilters(
         status="open", resident_id=resident_id, page_size=5), now)
-    message = f"{title} completed."
     if opened.items:
         message += " Next: " + ", ".join(s.title for s, _ in opened.items) + "."
     response = redirect(f"/residents/{resident_id}")
@@ -673,3 +701,9 @@ def notification_read(
     response = redirect("/notifications")
     flash(response, "Notification marked as read.", page.settings, now)
     return response
+
+
+# The home round's pages live in their own module; one router serves every page.
+from api.pages import rounds as _rounds  # noqa: E402
+
+router.include_router(_rounds.router)

@@ -32,6 +32,7 @@ from care.errors import Conflict, Forbidden, NotFound
 from care.journeys.notifications import unread_count
 from care.journeys.wording import date_in_words, datetime_in_words, due_in_words, is_overdue
 from care.residents.rules import format_nhs_number
+from care.rounds.service import MDT_ROLES
 from care.settings import Settings
 from care.types import Role
 
@@ -41,6 +42,7 @@ FLASH_COOKIE = "cj_flash"
 CSRF_FIELD = "csrf_token"
 
 COORDINATING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD, Role.ADMIN})
+ROUND_PREPARING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD})
 
 
 def _iso_date_words(value: str | None) -> str:
@@ -157,6 +159,15 @@ class PageSession:
     @property
     def is_admin(self) -> bool:
         return self.actor.role == Role.ADMIN
+
+    @property
+    def can_nominate(self) -> bool:
+        """Care-home staff first: their advice on whom the MDT should see is an input."""
+        return self.actor.role in MDT_ROLES
+
+    @property
+    def can_prepare_rounds(self) -> bool:
+        return self.actor.role in ROUND_PREPARING_ROLES
 
 
 def get_page_session(

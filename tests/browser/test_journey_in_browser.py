@@ -3,62 +3,22 @@ pages and sees the care plan step appear: the journey as a person meets it."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.context import AppContext
 from care.clock import FrozenClock
 from care.directory.access import load_actor
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn
 from care.settings import Settings
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PASSWORD, World, admission
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Playwright's own browser download is not reachable here; Debian's Chromium with these works.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT = Path("/tmp/mywork.png")
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def live_url(
-    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
-    settings: Settings,
-) -> Iterator[str]:
-    """The product's app served by uvicorn in a background thread, on the test database."""
-    app = create_app(AppContext(settings, engine, sessions, clock))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
