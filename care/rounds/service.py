@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -202,6 +203,35 @@ def prepare_round(
     return result
 
 
+ROUND_STARTERS = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD, Role.ADMIN})
+
+
+def prepare_round_now(
+    session: Session, actor: Actor, home_id: uuid.UUID, now: datetime, settings: Settings,
+    policy: Policy = DEFAULT_POLICY,
+) -> HomeRound:
+    """Prepare the home's next round now instead of waiting for the schedule; only once its
+    preparation window is open, so the agenda is drawn from the week it is for."""
+    actor.require_serves(home_id, "care home")
+    actor.require_role(ROUND_STARTERS, "prepare a home round")
+    home = session.get(CareHome, home_id)
+    if home is None:
+        raise NotFound("care home not found")
+    round_at = next_round(now, home.round_weekday, home.round_time, settings.timezone)
+    opens = preparation_opens(round_at, policy)
+    if now < opens:
+        local = ZoneInfo(settings.timezone)
+        raise Conflict(f"the round on {round_at.astimezone(local):%a %d %b %H:%M} can be "
+                       f"prepared from {opens.astimezone(local):%a %d %b %H:%M}")
+    result = prepare_round(session, home_id, now, settings, policy)
+    rnd = session.get(HomeRound, result.round_id)
+    assert rnd is not None
+    audit(session, at=now, actor=actor.user, channel=actor.channel, action="round.prepare",
+          entity="home_round", entity_id=rnd.id,
+          after={"agenda_size": result.agenda_size, "opened": result.opened})
+    return rnd
+
+
 def ensure_round(
     session: Session, home: CareHome, round_at: datetime, now: datetime, settings: Settings
 ) -> HomeRound:
@@ -377,6 +407,40 @@ def rounds_for_home(session: Session, actor: Actor, home_id: uuid.UUID, *, limit
     return [(r, int(n)) for r, n in rows]
 
 
+def get_agenda_item(session: Session, actor: Actor, round_id: uuid.UUID, item_id: uuid.UUID,
+                    ) -> AgendaItem:
+    """One item of a round's agenda (404 unless it is on that round, in a home you serve)."""
+    get_round(session, actor, round_id)
+    item = session.get(AgendaItem, item_id)
+    if item is None or item.round_id != round_id:
+        raise NotFound("agenda item not found")
+    return item
+
+
+def attendance(session: Session, rnd: HomeRound) -> list[RoundAttendance]:
+    """Who took part in the round's MDT meeting."""
+    return list(session.scalars(select(RoundAttendance).where(RoundAttendance.round_id == rnd.id)
+                                .order_by(RoundAttendance.id)))
+
+
+def open_nominations(session: Session, actor: Actor, home_id: uuid.UUID,
+                     ) -> list[tuple[Nomination, Resident, HomeRound | None]]:
+    """Nominations still to be discussed: not yet taken up by a round, or on the agenda of a
+    round not yet held; oldest first."""
+    actor.require_serves(home_id, "care home")
+    rows = session.execute(
+        select(Nomination, Resident, HomeRound)
+        .join(Resident, Resident.id == Nomination.resident_id)
+        .outerjoin(HomeRound, HomeRound.id == Nomination.round_id)
+        .where(Nomination.home_id == home_id,
+               Nomination.round_id.is_(None)
+               | HomeRound.status.in_((RoundStatus.PLANNED, RoundStatus.PREPARING,
+                                       RoundStatus.AGREED)))
+        .order_by(Nomination.created_at, Nomination.id)
+    ).tuples().all()
+    return [(n, r, h) for n, r, h in rows]
+
+
 # ---------------------------------------------------------------- people shaping the agenda
 
 
@@ -523,9 +587,11 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
     journey_id = session.scalar(select(Journey.id).where(Journey.resident_id == item.resident_id))
     assert resident is not None
     step_id = None
+    # Checked whatever the response: an unknown id must be refused, not stored.
+    clinician = (_clinician_for(session, data.clinician_id, rnd.home_id)
+                 if data.clinician_id is not None else None)
     if data.response == Response.CLINICAL_INPUT:
-        clinician = _clinician_for(session, data.clinician_id, rnd.home_id)
-        assert data.by_date is not None
+        assert clinician is not None and data.by_date is not None
         step_id = open_step(session, NewStep(
             dedupe_key=f"decision:{item.id}", kind=StepKind.CLINICAL_REVIEW,
             title=f"Review at the home round ({clinician.display_name})", home_id=rnd.home_id,
@@ -611,7 +677,10 @@ def close_round(session: Session, actor: Actor, round_id: uuid.UUID, now: dateti
     if undecided:
         raise InvalidInput(
             f"{len(undecided)} resident(s) on the agenda have no agreed response yet",
-            field="agenda")
+            field="agenda",
+            errors=[{"field": f"agenda.{row.item.id}",
+                     "reason": f"{row.resident.display_name}: no agreed response yet"}
+                    for row in undecided])
     rnd.status = RoundStatus.HELD if items else RoundStatus.CHECK_IN
     rnd.completed_at, rnd.completed_by_id, rnd.notes = now, actor.id, notes
     session.execute(

@@ -121,7 +121,8 @@ def realistic(
     client: TestClient,
 ) -> Iterator[dict[str, list[Any]]]:
     """Residents admitted in both homes (one in hospital, one with its step taken by nurse.a,
-    so returning and releasing can succeed too), and the values the hooks may swap in."""
+    so returning and releasing can succeed too), this week's home rounds, and the values the
+    hooks may swap in."""
     admitted = [admit(), admit(), admit("coord", home="b"), admit("coord", home="b")]
     today = START.date().isoformat()
     r = client.post(f"/api/v1/residents/{admitted[1]['resident']['id']}/hospital-stays",
@@ -130,6 +131,17 @@ def realistic(
     r = client.post(f"/api/v1/steps/{admitted[0]['steps'][0]['id']}/claim",
                     headers=login("nurse.a"))
     assert r.status_code == 200, r.text
+    # This week's rounds (their preparation window is open at START): home A's agenda has a
+    # resident to decide about; home B's is emptied, so closing it records a check-in.
+    rounds: dict[Any, dict[str, Any]] = {}
+    for home in (world.home_a, world.home_b):
+        r = client.post(f"/api/v1/homes/{home.id}/rounds/prepare", headers=login("coord"))
+        assert r.status_code == 200, r.text
+        rounds[home.id] = r.json()
+    for item in rounds[world.home_b.id]["agenda"]:
+        r = client.post(f"/api/v1/rounds/{rounds[world.home_b.id]['id']}/agenda/{item['id']}"
+                        "/remove", headers=login("coord"), json={"reason": "seen yesterday"})
+        assert r.status_code == 200, r.text
     rng = random.Random(SEED)
     _REAL.update({
         "resident_id": [a["resident"]["id"] for a in admitted],
@@ -145,6 +157,11 @@ def realistic(
         "discharged_on": [today], "died_on": [today],
         "outcome": [ASSESSMENT, PCSP],
         "username": ["coord", "nurse.a"], "password": [PASSWORD],
+        "round_id": [r["id"] for r in rounds.values()],
+        "item_id": [i["id"] for r in rounds.values() for i in r["agenda"]],
+        "clinician_id": [str(world.users["gp.a"].id)],
+        "attendee_ids": [[str(world.users[u].id) for u in ("lead", "coord")]],
+        "by_date": [today],
     })
     yield _REAL
     _REAL.clear()
@@ -222,6 +239,7 @@ def test_nul_in_text_is_invalid_input_not_a_server_error(
     coord, nurse = login("coord"), login("nurse.a")
     resident_id = realistic["resident_id"][0]
     step_id = realistic["step_id"][0]  # claimed by nurse.a
+    round_id, item_id = realistic["round_id"][0], realistic["item_id"][0]  # home A's
     admission = {"nhs_number": realistic["nhs_number"][0], "given_name": NUL,
                  "family_name": "Test", "date_of_birth": "1940-05-17",
                  "home_id": realistic["home_id"][0], "admitted_on": today,
@@ -242,6 +260,14 @@ def test_nul_in_text_is_invalid_input_not_a_server_error(
         ("POST", f"/api/v1/steps/{step_id}/complete",
          {"json": {"outcome": {**ASSESSMENT, "contributors": [NUL]}}, "headers": nurse}),
         ("POST", "/api/v1/auth/token", {"data": {"username": NUL, "password": "x"}}),
+        ("POST", "/api/v1/nominations",
+         {"json": {"resident_id": resident_id, "reason": NUL}, "headers": coord}),
+        ("POST", f"/api/v1/rounds/{round_id}/agenda",
+         {"json": {"resident_id": resident_id, "reason": NUL}, "headers": coord}),
+        ("POST", f"/api/v1/rounds/{round_id}/agenda/{item_id}/decision",
+         {"json": {"response": "maintain", "notes": NUL}, "headers": coord}),
+        ("POST", f"/api/v1/rounds/{round_id}/close", {"json": {"notes": NUL},
+                                                      "headers": coord}),
     ]
     with TestClient(app, raise_server_exceptions=False) as client:
         for method, url, kwargs in calls:
