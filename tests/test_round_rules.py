@@ -92,6 +92,8 @@ def test_smr_prioritisation() -> None:
     assert smr_due(with_(stay_started_on=date(2026, 11, 1)), TODAY)  # re-admitted since
     assert smr_due(with_(medicines_count=12, last_smr_on=date(2026, 5, 1)), TODAY)
     assert not smr_due(with_(medicines_count=12, last_smr_on=date(2026, 7, 1)), TODAY)
+    assert smr_due(with_(smr_next_review_on=date(2026, 11, 26)), TODAY)  # the date set at SMR
+    assert not smr_due(with_(smr_next_review_on=date(2026, 11, 27)), TODAY)
 
 
 def test_round_schedule_follows_the_homes_day_and_time_in_london() -> None:

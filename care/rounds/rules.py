@@ -80,6 +80,7 @@ class ResidentFacts:
     plan_review_on: date | None = None
     overdue_steps: int = 0
     last_smr_on: date | None = None
+    smr_next_review_on: date | None = None
     medicines_count: int | None = None
     last_reviewed_on: date | None = None
     dementia_status: DementiaStatus = DementiaStatus.UNKNOWN
@@ -149,6 +150,8 @@ def smr_due(facts: ResidentFacts, today: date, policy: Policy = DEFAULT_POLICY) 
         return True
     if (today - last).days >= policy.smr_interval_days:
         return True
+    if facts.smr_next_review_on is not None and facts.smr_next_review_on <= today:
+        return True  # the pharmacist set the next review date
     changed_since = [d for d in (facts.stay_started_on, facts.last_hospital_return_on) if d]
     if any(d > last for d in changed_since):
         return True
@@ -161,6 +164,8 @@ def smr_reason(facts: ResidentFacts, today: date, policy: Policy = DEFAULT_POLIC
         return "Structured medication review: none on record"
     if (today - facts.last_smr_on).days >= policy.smr_interval_days:
         return f"Structured medication review: last {facts.last_smr_on:%d %b %Y}"
+    if facts.smr_next_review_on is not None and facts.smr_next_review_on <= today:
+        return f"Structured medication review: next review was due {facts.smr_next_review_on:%d %b}"
     return "Structured medication review: circumstances changed since the last one"
 
 

@@ -146,6 +146,8 @@ def resident_facts(
             plan_review_on=review_dates.get(resident_id),
             overdue_steps=overdue.get(resident_id, 0),
             last_smr_on=smr[0] if smr else None,
+            smr_next_review_on=date.fromisoformat(smr[1]["next_review_on"])
+            if smr and smr[1].get("next_review_on") else None,
             medicines_count=smr[1].get("medicines_count") if smr else None,
             last_reviewed_on=reviewed[0] if reviewed else None,
             dementia_status=dementia,
