@@ -77,7 +77,8 @@ def load_icb(engine_url: str, homes: int, per_home: int) -> list[uuid.UUID]:
                 family_name=f"Resident{n}", date_of_birth=date(1935, 1, 1), home_id=home_id,
                 gp_practice_ods="Y90001", gp_practice_name="Riverside",
                 gp_in_aligned_pcn=rng.random() > 0.05,
-                dementia_status=rng.choice(list(DementiaStatus)), status=ResidentStatus.RESIDENT,
+                dementia_status=rng.choices(list(DementiaStatus), weights=(60, 25, 10, 5))[0],
+                status=ResidentStatus.RESIDENT,
                 created_at=NOW))
             episode_rows.append(dict(
                 id=episode_id, resident_id=resident_id, home_id=home_id,
@@ -107,13 +108,16 @@ def load_icb(engine_url: str, homes: int, per_home: int) -> list[uuid.UUID]:
                     escalation_wishes={"hospital_admission": "yes"}, agreed_with="resident",
                     review_date=today + timedelta(days=rng.randint(-10, 120)),
                     created_by_id=lead_id, created_at=NOW))
+                # A steady state: most residents seen at a round in the last two months, and an
+                # SMR since they arrived for most of those who have been here a while.
                 event_rows.append(dict(
                     resident_id=resident_id, kind=ResidentEventKind.ROUND_REVIEW,
-                    on=today - timedelta(days=rng.randint(1, 80)), data={}, created_at=NOW))
-                if rng.random() < 0.7:
+                    on=today - timedelta(days=rng.randint(1, 60)), data={}, created_at=NOW))
+                stay_days = (today - started).days
+                if rng.random() < 0.8 and stay_days > 20:
                     event_rows.append(dict(
                         resident_id=resident_id, kind=ResidentEventKind.SMR,
-                        on=today - timedelta(days=rng.randint(10, 400)),
+                        on=today - timedelta(days=rng.randint(10, min(stay_days - 5, 400))),
                         data={"medicines_count": rng.randint(2, 14)}, created_at=NOW))
             if rng.random() < 0.04:
                 event_rows.append(dict(resident_id=resident_id, kind=ResidentEventKind.FALL,

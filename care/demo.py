@@ -21,7 +21,7 @@ from care.directory.service import hash_password
 from care.journeys import service as journeys
 from care.journeys.models import Step, StepKind, StepStatus
 from care.residents import service as residents
-from care.residents.models import DementiaStatus
+from care.residents.models import DementiaStatus, Resident
 from care.residents.schemas import AdmissionIn
 from care.settings import Settings
 from care.types import Profession, Role
@@ -148,6 +148,7 @@ def seed(
             _, journey = residents.admit(session, actor, data, admitted_at, settings)
             count += 1
             _progress(session, journey.id, days_ago, rng, clinicians, admitted_at, now, settings)
+    _round_history(session, homes, users, now, settings, rng)
     return DemoSummary(pcn_id=pcn.id, home_ids=[h.id for h in homes],
                        usernames={u: "" for u in users}, residents=count)
 
@@ -199,3 +200,47 @@ def _complete(session: Session, actor: object, journey_id: uuid.UUID, kind: Step
                                              Step.status == StepStatus.READY))
     if step is not None:
         journeys.complete_step(session, actor, step.id, outcome, now, settings)  # type: ignore[arg-type]
+
+
+def _round_history(
+    session: Session, homes: list[CareHome], users: dict[str, User], now: datetime,
+    settings: Settings, rng: random.Random,
+) -> None:
+    """Last week's rounds (two held, Willow House's missed), a staff nomination for the next
+    round, and the next round prepared wherever its preparation window is already open."""
+    from care.rounds import service as rounds
+    from care.rounds.models import RoundStatus
+    from care.rounds.rules import next_round
+    from care.rounds.schemas import DecisionIn, MeetingIn, NominationIn
+
+    lead = load_actor(session, users["lead.gp"])
+    for index, home in enumerate(homes):
+        upcoming = next_round(now, home.round_weekday, home.round_time, settings.timezone)
+        last_week = upcoming - timedelta(days=7)
+        rnd = rounds.ensure_round(session, home, last_week, min(now, last_week), settings)
+        if index == 2:  # Willow House: nothing recorded, so the sweep marks it missed
+            continue
+        rnd.status = RoundStatus.PREPARING
+        facts = rounds.resident_facts(session, home.id, last_week.date(), round_id=rnd.id)
+        rounds.refresh_agenda(session, rnd, facts, last_week - timedelta(days=2))
+        rounds.record_attendance(session, lead, rnd.id, MeetingIn(attendee_ids=[
+            users["lead.gp"].id, users["matron"].id, users[f"staff.{STAFF_SUFFIX[index]}"].id,
+        ]), last_week)
+        for row in rounds.agenda(session, rnd):
+            rounds.record_decision(session, lead, row.item.id,
+                                   DecisionIn(response="maintain", notes="Reviewed; no change"),
+                                   last_week, settings)
+        rounds.close_round(session, lead, rnd.id, last_week)
+    rounds.mark_missed_rounds(session, now)
+    oaks_staff = load_actor(session, users["staff.oaks"])
+    resident = session.scalar(select(Resident).where(Resident.home_id == homes[0].id)
+                              .order_by(Resident.family_name).limit(1))
+    if resident is not None:
+        rounds.nominate(session, oaks_staff, NominationIn(
+            resident_id=resident.id, reason="Not quite herself; eating less since Monday",
+            by_family=rng.random() < 0.5), now, settings)
+    for home in homes:
+        rounds.prepare_round(session, home.id, now, settings)
+
+
+STAFF_SUFFIX = ("oaks", "meadow", "willow")

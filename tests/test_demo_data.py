@@ -37,3 +37,16 @@ def test_demo_world(
         overdue = s.scalar(select(func.count()).select_from(Step).where(
             Step.status.in_(OPEN_STATUSES), Step.due_at < clock.now()))
         assert overdue and overdue < 30
+
+
+def test_demo_round_history(
+    clean_db: None, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    from care.rounds.models import HomeRound, RoundStatus
+
+    with sessions() as s, s.begin():
+        demo.seed(s, clock.now(), settings, residents_per_home=8)
+    with sessions() as s:
+        statuses = sorted(r.status for r in s.scalars(select(HomeRound)))
+        assert statuses.count(RoundStatus.HELD) + statuses.count(RoundStatus.CHECK_IN) == 2
+        assert RoundStatus.MISSED in statuses

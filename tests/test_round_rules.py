@@ -56,6 +56,8 @@ def with_(**changes: object) -> ResidentFacts:
         (with_(last_reviewed_on=date(2026, 10, 2)), []),
         (with_(last_reviewed_on=None), [Reason.NOT_REVIEWED]),
         (with_(dementia_status=DementiaStatus.POSSIBLE_UNDIAGNOSED), [Reason.POSSIBLE_DEMENTIA]),
+        (with_(dementia_status=DementiaStatus.POSSIBLE_UNDIAGNOSED, dementia_offer_made=True),
+         []),
         (with_(nominations=(Nomination("eating less"), Nomination("son worried", True))),
          [Reason.NOMINATED, Reason.NOMINATED]),
         (with_(mdt_additions=("matron wants to see",)), [Reason.MDT_ADDED]),

@@ -84,6 +84,7 @@ class ResidentFacts:
     medicines_count: int | None = None
     last_reviewed_on: date | None = None
     dementia_status: DementiaStatus = DementiaStatus.UNKNOWN
+    dementia_offer_made: bool = False
     end_of_life: bool = False
     nominations: tuple[Nomination, ...] = ()
     mdt_additions: tuple[str, ...] = ()
@@ -132,7 +133,8 @@ def reasons_for_review(facts: ResidentFacts, today: date, policy: Policy = DEFAU
     if facts.plan_done and (seen is None or (today - seen).days >= 7 * policy.not_reviewed_weeks):
         add(Reason.NOT_REVIEWED, "Not reviewed at a round for "
             + (f"{(today - seen).days // 7} weeks" if seen else "since admission"))
-    if facts.dementia_status == DementiaStatus.POSSIBLE_UNDIAGNOSED:
+    if (facts.dementia_status == DementiaStatus.POSSIBLE_UNDIAGNOSED
+            and not facts.dementia_offer_made):
         add(Reason.POSSIBLE_DEMENTIA, "Possible undiagnosed dementia: offer an assessment")
     for nomination in facts.nominations:
         who = "Family (through staff)" if nomination.by_family else "Care-home staff"

@@ -105,7 +105,8 @@ def resident_facts(
                ResidentEvent.data)
         .distinct(ResidentEvent.resident_id, ResidentEvent.kind)
         .where(ResidentEvent.resident_id.in_(ids),
-               ResidentEvent.kind.in_((ResidentEventKind.SMR, ResidentEventKind.ROUND_REVIEW)))
+               ResidentEvent.kind.in_((ResidentEventKind.SMR, ResidentEventKind.ROUND_REVIEW,
+                                       ResidentEventKind.DEMENTIA_OFFER)))
         .order_by(ResidentEvent.resident_id, ResidentEvent.kind, ResidentEvent.on.desc(),
                   ResidentEvent.id.desc())
     ):
@@ -151,6 +152,7 @@ def resident_facts(
             medicines_count=smr[1].get("medicines_count") if smr else None,
             last_reviewed_on=reviewed[0] if reviewed else None,
             dementia_status=dementia,
+            dementia_offer_made=(resident_id, ResidentEventKind.DEMENTIA_OFFER) in latest,
             nominations=tuple(nominations.get(resident_id, ())),
         )
     return facts
