@@ -39,6 +39,7 @@ from care.directory.service import authenticate, homes_for, members_of
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from care.journeys import notifications as inbox
 from care.journeys import service as journeys
+from care.rounds import service as rounds_service
 from care.journeys.models import Journey, Step, StepKind, StepStatus
 from care.journeys.service import StepFilters
 from care.journeys.steps import STEP_TYPES
@@ -637,7 +638,9 @@ def _coordinator_page(
             status="open", home_id=home.id, sort="due_at", page_size=COORDINATOR_LIMIT), now)
         overdue = journeys.list_steps(session, page.actor, StepFilters(
             status="open", home_id=home.id, overdue=True, page_size=1), now)
-        homes.append({"home": home, "open": open_steps, "overdue": overdue.total})
+        recent = rounds_service.rounds_for_home(session, page.actor, home.id, limit=4)
+        homes.append({"home": home, "open": open_steps, "overdue": overdue.total,
+                      "rounds": recent})
         if can_assign:
             members = members_of(session, home.id)
             for step, _ in open_steps.items:

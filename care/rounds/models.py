@@ -22,6 +22,10 @@ class RoundStatus(StrEnum):
     CHECK_IN = "check_in"        # nobody needed review: a recorded check-in, which counts
     MISSED = "missed"            # neither held nor checked in by the end of its day
 
+    @property
+    def label(self) -> str:
+        return {"agreed": "MDT agreed", "check_in": "check-in"}.get(self.value, self.value)
+
 
 DONE_STATUSES = (RoundStatus.HELD, RoundStatus.CHECK_IN)
 
