@@ -39,7 +39,6 @@ from care.directory.service import authenticate, homes_for, members_of
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from care.journeys import notifications as inbox
 from care.journeys import service as journeys
-from care.rounds import service as rounds_service
 from care.journeys.models import Journey, Step, StepKind, StepStatus
 from care.journeys.service import StepFilters
 from care.journeys.steps import STEP_TYPES
@@ -53,6 +52,7 @@ from care.residents.schemas import (
     HospitalStayIn,
     ReadmissionIn,
 )
+from care.rounds import service as rounds_service
 from care.settings import Settings
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
