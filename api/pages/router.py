@@ -33,7 +33,13 @@ from api.pages.web import (
 )
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
 from care.audit.service import record as audit
-from care.directory.access import ADMIN_ROLES, ADMITTING_ROLES, ASSIGNING_ROLES, Actor
+from care.directory.access import (
+    ADMIN_ROLES,
+    ADMITTING_ROLES,
+    ASSIGNING_ROLES,
+    OVERSEEING_ROLES,
+    Actor,
+)
 from care.directory.models import CareHome, User
 from care.directory.service import authenticate, homes_for, members_of
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
@@ -656,9 +662,10 @@ def _coordinator_page(
 def stalled(
     request: Request, page: PageSessionDep, session: SessionDep, ctx: ContextDep, now: NowDep
 ) -> Response:
-    page.actor.require_role(ADMIN_ROLES, "see stalled journeys")
+    page.actor.require_role(OVERSEEING_ROLES, "see stalled journeys")
     found = journeys.find_stalled(session, now, ctx.settings, home_ids=page.actor.home_ids)
-    return render(request, "pages/stalled.html", page, {"stalled": found},
+    return render(request, "pages/stalled.html", page, {
+        "stalled": found, "can_rerun": page.actor.role in ADMIN_ROLES},
                   now=now, settings=page.settings)
 
 

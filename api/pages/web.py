@@ -26,7 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.security import ALGORITHM, SESSION_COOKIE, csrf_ok, csrf_token, read_token
-from care.directory.access import Actor, load_actor
+from care.directory.access import OVERSEEING_ROLES, Actor, load_actor
 from care.directory.service import get_user
 from care.errors import Conflict, Forbidden, NotFound
 from care.journeys.notifications import unread_count
@@ -41,7 +41,6 @@ PRE_SESSION_COOKIE = "cj_pre"
 FLASH_COOKIE = "cj_flash"
 CSRF_FIELD = "csrf_token"
 
-COORDINATING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD, Role.ADMIN})
 ROUND_PREPARING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD})
 
 
@@ -154,7 +153,7 @@ class PageSession:
 
     @property
     def can_coordinate(self) -> bool:
-        return self.actor.role in COORDINATING_ROLES
+        return self.actor.role in OVERSEEING_ROLES
 
     @property
     def is_admin(self) -> bool:

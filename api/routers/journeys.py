@@ -18,13 +18,12 @@ from api.schemas import (
     problem_responses,
     resident_ref,
 )
-from care.directory.access import ADMIN_ROLES, ASSIGNING_ROLES
+from care.directory.access import ADMIN_ROLES, OVERSEEING_ROLES
 from care.journeys import notifications
 from care.journeys import service as journeys
 
 router = APIRouter(responses=problem_responses(401, 422))
 
-OVERSEEING_ROLES = ADMIN_ROLES | ASSIGNING_ROLES
 
 
 @router.get("/journeys", response_model=Page[StalledJourneyOut], tags=["journeys"],

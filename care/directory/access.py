@@ -51,6 +51,8 @@ ADMITTING_ROLES = frozenset(
 )
 ASSIGNING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD})
 ADMIN_ROLES = frozenset({Role.ADMIN})
+# Who watches every journey and home: the coordinator view, stalled journeys.
+OVERSEEING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD, Role.ADMIN})
 
 
 def load_actor(session: Session, user: User, channel: str = "api") -> Actor:

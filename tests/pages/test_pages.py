@@ -378,7 +378,13 @@ def test_stalled_journeys_can_be_rerun_by_an_admin(
         s.flush()
         message.failed_at, message.attempts, message.last_error = clock.now(), 5, "boom"
         journey_id = journey.id
-    assert browser_for("coord").get("/admin/stalled").status_code == 403
+    coordinator = browser_for("coord")
+    seen = coordinator.get("/admin/stalled")  # coordinators see stalled journeys...
+    assert seen.status_code == 200 and "Ada Abbott" in seen.text
+    assert "An admin can re-run it" in seen.text and "/rerun" not in seen.text  # ...admins act
+    assert coordinator.post(f"/admin/journeys/{journey_id}/rerun", data={
+        "csrf_token": csrf_from(seen.text)}).status_code == 403
+    assert browser_for("nurse.a").get("/admin/stalled").status_code == 403
     client = browser_for("admin")
     page = client.get("/admin/stalled")
     assert page.status_code == 200 and "Ada Abbott" in page.text
