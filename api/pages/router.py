@@ -33,6 +33,7 @@ from api.pages.web import (
 )
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
 from care.audit.service import record as audit
+from care.audit.service import record_seen
 from care.directory.access import (
     ADMIN_ROLES,
     ADMITTING_ROLES,
@@ -187,6 +188,9 @@ def my_work(
         status="open", assignee="unassigned", sort="due_at", page_size=MY_WORK_LIMIT), now)
     notes = inbox.notifications_for(session, actor.id, limit=10)
     homes = {h.id: h for h in homes_for(session, actor.home_ids)}
+    record_seen(session, at=now, actor=actor.user, channel="web", action="my_work.view",
+                resident_ids={st.resident_id for st, _ in [*mine.items, *queue.items]})
+    session.commit()
     return render(request, "pages/my_work.html", page, {
         "mine": mine, "queue": queue, "notifications": notes, "homes": homes,
         "can_perform": any(actor.role in t.performer_roles for t in STEP_TYPES.values()),
@@ -652,6 +656,9 @@ def _coordinator_page(
             for step, _ in open_steps.items:
                 assignees[step.id] = _assignee_items(step, members)
     names = _names(session, {s.assignee_id for h in homes for s, _ in h["open"].items})
+    record_seen(session, at=now, actor=page.actor.user, channel="web", action="coordinator.view",
+                resident_ids={st.resident_id for h in homes for st, _ in h["open"].items})
+    session.commit()
     return render(request, "pages/coordinator.html", page, {
         "homes": homes, "names": names, "can_assign": can_assign, "assignees": assignees,
         "errors": errors or forms.FieldErrors(), "values": values or {},

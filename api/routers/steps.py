@@ -27,6 +27,7 @@ from api.schemas import (
     step_people,
 )
 from care.audit.service import record as audit
+from care.audit.service import record_seen
 from care.journeys import idempotency
 from care.journeys import service as journeys
 from care.journeys.models import OPEN_STATUSES, Journey, Step, StepKind
@@ -67,10 +68,14 @@ def list_steps(
     )
     found = journeys.list_steps(session, actor, filters, now)
     names = names_for(session, step_people(s for s, _ in found.items))
-    return Page[StepOut](
+    body = Page[StepOut](
         items=[step_out(s, now, names, r) for s, r in found.items], total=found.total,
         page=found.page, page_size=found.page_size,
     )
+    record_seen(session, at=now, actor=actor.user, channel=actor.channel, action="step.list",
+                resident_ids={s.resident_id for s, _ in found.items})
+    session.commit()
+    return body
 
 
 @router.get("/steps/{step_id}", response_model=StepDetailOut)

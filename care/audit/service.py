@@ -40,3 +40,14 @@ def record(
             channel=channel,
         )
     )
+
+
+def record_seen(
+    session: Session, *, at: datetime, actor: User, channel: str, action: str,
+    resident_ids: list[uuid.UUID | None] | set[uuid.UUID | None],
+) -> None:
+    """A list a person was shown that names residents: one entry with whom it named."""
+    named = sorted({str(r) for r in resident_ids if r is not None})
+    if named:
+        record(session, at=at, actor=actor, action=action, entity="resident", channel=channel,
+               after={"resident_ids": named})
