@@ -239,18 +239,17 @@ def main() -> None:
     t0 = time.perf_counter()
     home_ids = load_icb(url, args.homes, args.per_home)
     loaded = time.perf_counter() - t0
-    built = build_agendas(url, home_ids)
-    again = build_agendas(url, home_ids)  # the hourly flow re-runs it: idempotent refresh
-    pages, api = time_agenda_pages(url, home_ids)
     where = "external PostgreSQL" if args.external else "embedded PostgreSQL"
     print(f"{where}: {args.homes} homes x {args.per_home} residents "
-          f"(loaded in {loaded:.0f} s)")
-    for label, b in (("first build", built), ("re-run", again)):
+          f"(loaded in {loaded:.0f} s)", flush=True)
+    for label in ("first build", "re-run"):  # the hourly flow re-runs it: an idempotent refresh
+        b = build_agendas(url, home_ids)
         per = b["per_home"]
         print(f"  {label}: {b['total_s']:.1f} s for all homes; per home p50 "
               f"{percentile(per, 50) * 1000:.0f} ms, p95 {percentile(per, 95) * 1000:.0f} ms; "
               f"{b['statements']} SQL statements ({b['statements'] / b['homes']:.1f} per home); "
-              f"mean agenda {b['agenda_mean']:.1f} residents")
+              f"mean agenda {b['agenda_mean']:.1f} residents", flush=True)
+    pages, api = time_agenda_pages(url, home_ids)
     print(f"  agenda page (HTML): {summary_ms(pages)}")
     print(f"  agenda API:         {summary_ms(api)}")
     with create_engine(url).connect() as conn:

@@ -13,7 +13,7 @@ from care.directory.access import load_actor
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn
 from care.settings import Settings
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.factories import PASSWORD, World, admission
 
 SCREENSHOT = Path("/tmp/mywork.png")
@@ -36,8 +36,7 @@ def resident_name(
 def test_a_nurse_completes_the_assessment_and_sees_the_care_plan_step(
     live_url: str, resident_name: str
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -126,8 +125,7 @@ def test_a_nurse_completes_the_assessment_and_sees_the_care_plan_step(
 def test_a_coordinator_assigns_the_step_and_the_nurse_finds_it_in_my_work(
     live_url: str, resident_name: str
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:

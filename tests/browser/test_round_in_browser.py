@@ -19,7 +19,7 @@ from care.residents.schemas import AdmissionIn
 from care.rounds import service as rounds
 from care.settings import Settings
 from care.types import Profession, Role
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.factories import PASSWORD, World, admission, make_user
 
 AGENDA_SHOT = Path("/tmp/round_agenda.png")
@@ -71,8 +71,7 @@ def _sign_in(page: Any, url: str, username: str) -> None:
 def test_staff_nominate_the_mdt_refers_and_the_dietitian_finds_the_referral(
     live_url: str, round_ready: dict[str, Any]
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     round_id: uuid.UUID = round_ready["round_id"]
