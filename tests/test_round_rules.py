@@ -61,6 +61,7 @@ def with_(**changes: object) -> ResidentFacts:
         (with_(nominations=(Nomination("eating less"), Nomination("son worried", True))),
          [Reason.NOMINATED, Reason.NOMINATED]),
         (with_(mdt_additions=("matron wants to see",)), [Reason.MDT_ADDED]),
+        (with_(end_of_life=True), [Reason.END_OF_LIFE]),
     ],
 )
 def test_reasons_for_review(facts: ResidentFacts, expected: list[Reason]) -> None:

@@ -238,3 +238,33 @@ def test_staff_nominate_but_cannot_decide_and_other_homes_are_invisible(
             resident_id=resident.id, reason="x"), now, settings)  # type: ignore[attr-defined]
     with sessions() as s, s.begin(), pytest.raises(InvalidInput):
         rounds.close_round(s, load_actor(s, world.users["lead"]), rnd_id, now)  # type: ignore[arg-type]
+
+
+def test_end_of_life_recognised_by_the_mdt_is_flagged_first_on_later_agendas(
+    world: World, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    clock.set(datetime.fromisoformat("2026-11-08T10:30:00+00:00"))
+    now = clock.now()
+    with sessions() as s, s.begin():
+        frail = admit(s, world, now, settings, date(2026, 8, 1))
+        settle(s, world, frail.id, now, settings)  # type: ignore[attr-defined]
+        new = admit(s, world, now, settings, date(2026, 11, 6))
+        rnd_id = rounds.prepare_round(s, world.home_a.id, now, settings).round_id
+        assert rnd_id is not None
+        lead = load_actor(s, world.users["lead"])
+        rounds.add_to_agenda(s, lead, rnd_id, AddToAgendaIn(
+            resident_id=frail.id, reason="declining"), now)  # type: ignore[attr-defined]
+        items = {i.resident_id: i for i in s.scalars(select(AgendaItem))}
+        rounds.record_decision(s, lead, items[frail.id].id, DecisionIn(  # type: ignore[attr-defined]
+            response="maintain", end_of_life=True), now, settings)
+        rounds.record_decision(s, lead, items[new.id].id, DecisionIn(  # type: ignore[attr-defined]
+            response="maintain"), now, settings)
+        rounds.close_round(s, lead, rnd_id, now)
+    clock.set(datetime.fromisoformat("2026-11-15T10:30:00+00:00"))
+    with sessions() as s, s.begin():
+        next_id = rounds.prepare_round(s, world.home_a.id, clock.now(), settings).round_id
+        rows = rounds.agenda(s, s.get(HomeRound, next_id))  # type: ignore[arg-type]
+        # Not crowded out: the frail resident's only reason is being at the end of life, which
+        # scores below the new admission's, yet they lead the agenda, flagged.
+        assert [r.resident.id for r in rows] == [frail.id, new.id]  # type: ignore[attr-defined]
+        assert rows[0].item.end_of_life and rows[0].item.score < rows[1].item.score

@@ -547,6 +547,8 @@ def parse_decision(form: Mapping[str, str], prefix: str) -> dict[str, Any] | Non
     for name in ("clinician_id", "referral_to", "notes", "plan_change"):
         _put(data, name, _text(form, f"{prefix}-{name}"))
     _put(data, "by_date", _date(form, f"{prefix}-by_date"))
+    if form.get(f"{prefix}-end_of_life"):
+        data["end_of_life"] = True
     if "response" not in data:
         return None
     response = data["response"]

@@ -49,6 +49,7 @@ class ResidentEventKind(StrEnum):
     ROUND_REVIEW = "round_review"
     REGISTRATION_CHOICE = "registration_choice"
     DEMENTIA_OFFER = "dementia_offer"
+    END_OF_LIFE = "end_of_life"  # the MDT recognised the resident may be in the last year of life
 
 
 class HomeRound(Base):

@@ -28,6 +28,7 @@ class Reason(StrEnum):
     POSSIBLE_DEMENTIA = "possible_dementia"
     NOMINATED = "nominated"
     MDT_ADDED = "mdt_added"
+    END_OF_LIFE = "end_of_life"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Policy:
         Reason.SMR_DUE: 10,
         Reason.POSSIBLE_DEMENTIA: 10,
         Reason.NOT_REVIEWED: 10,
+        Reason.END_OF_LIFE: 20,
     })
     hospital_return_days: int = 14
     falls_days: int = 14
@@ -106,6 +108,9 @@ def reasons_for_review(facts: ResidentFacts, today: date, policy: Policy = DEFAU
     def add(reason: Reason, text: str) -> None:
         found.append(Inclusion(reason, text, w[reason]))
 
+    if facts.end_of_life:
+        # Seen every week, flagged and listed first: never crowded out by higher scores.
+        add(Reason.END_OF_LIFE, "May be in the last year of life: review each week")
     if not facts.assessment_done:
         add(Reason.NOT_ASSESSED, "New (re)admission: holistic assessment not yet done")
     elif not facts.plan_done:

@@ -129,6 +129,9 @@ class DecisionIn(_Form):
     notes: str | None = Field(default=None, max_length=4000, pattern=NO_NUL, title="Notes")
     plan_change: str | None = Field(default=None, max_length=4000, pattern=NO_NUL,
                                     title="Agreed change to the care plan")
+    end_of_life: bool = Field(
+        default=False, title="The MDT recognises the resident may be in the last year of life "
+        "(flagged first on every agenda from now on)")
 
     @model_validator(mode="after")
     def _complete(self) -> DecisionIn:

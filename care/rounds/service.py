@@ -106,7 +106,8 @@ def resident_facts(
         .distinct(ResidentEvent.resident_id, ResidentEvent.kind)
         .where(ResidentEvent.resident_id.in_(ids),
                ResidentEvent.kind.in_((ResidentEventKind.SMR, ResidentEventKind.ROUND_REVIEW,
-                                       ResidentEventKind.DEMENTIA_OFFER)))
+                                       ResidentEventKind.DEMENTIA_OFFER,
+                                       ResidentEventKind.END_OF_LIFE)))
         .order_by(ResidentEvent.resident_id, ResidentEvent.kind, ResidentEvent.on.desc(),
                   ResidentEvent.id.desc())
     ):
@@ -153,6 +154,7 @@ def resident_facts(
             last_reviewed_on=reviewed[0] if reviewed else None,
             dementia_status=dementia,
             dementia_offer_made=(resident_id, ResidentEventKind.DEMENTIA_OFFER) in latest,
+            end_of_life=(resident_id, ResidentEventKind.END_OF_LIFE) in latest,
             nominations=tuple(nominations.get(resident_id, ())),
         )
     return facts
@@ -625,6 +627,11 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
     session.add(decision)
     if data.plan_change:
         _amend_plan(session, actor, resident.id, data.plan_change, now)
+    if data.end_of_life:
+        session.add(ResidentEvent(resident_id=resident.id, kind=ResidentEventKind.END_OF_LIFE,
+                                  on=now.date(), note="Recognised by the MDT at the home round",
+                                  recorded_by_id=actor.id, created_at=now))
+        item.end_of_life = True
     rnd.status = RoundStatus.AGREED if rnd.status != RoundStatus.AGREED else rnd.status
     add_event(session, journey_id, "round.decision",
               f"Home round MDT: {data.response.value.replace('_', ' ')}", now, actor=actor.user,

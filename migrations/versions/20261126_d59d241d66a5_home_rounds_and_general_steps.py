@@ -103,7 +103,7 @@ def upgrade() -> None:
     op.create_table('resident_event',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('resident_id', sa.Uuid(), nullable=False),
-    sa.Column('kind', sa.Enum('fall', 'deterioration', 'structured_medication_review', 'round_review', 'registration_choice', 'dementia_offer', name='residenteventkind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('kind', sa.Enum('fall', 'deterioration', 'structured_medication_review', 'round_review', 'registration_choice', 'dementia_offer', 'end_of_life', name='residenteventkind', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('on', sa.Date(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('recorded_by_id', sa.Uuid(), nullable=True),
