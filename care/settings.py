@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     session_minutes: int = 480
     deadline_rule: DeadlineRuleName = "working-days"
     deadline_days: int = 7
+    # The 'prepare the round' step opens this many days before each home's round.
+    round_prepare_days: int = Field(default=2, ge=0, le=6)
     login_max_failures: int = 5
     login_window_minutes: int = 15
     runner_enabled: bool = True

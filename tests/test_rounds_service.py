@@ -268,3 +268,15 @@ def test_end_of_life_recognised_by_the_mdt_is_flagged_first_on_later_agendas(
         # scores below the new admission's, yet they lead the agenda, flagged.
         assert [r.resident.id for r in rows] == [frail.id, new.id]  # type: ignore[attr-defined]
         assert rows[0].item.end_of_life and rows[0].item.score < rows[1].item.score
+
+
+def test_preparation_lead_time_is_configurable(
+    world: World, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    clock.set(datetime.fromisoformat("2026-11-08T10:30:00+00:00"))  # Sunday, 2 days before
+    short = settings.model_copy(update={"round_prepare_days": 1})
+    with sessions() as s, s.begin():
+        assert rounds.prepare_round(s, world.home_a.id, clock.now(), short).round_id is None
+    clock.set(datetime.fromisoformat("2026-11-09T10:30:00+00:00"))  # Monday, 1 day before
+    with sessions() as s, s.begin():
+        assert rounds.prepare_round(s, world.home_a.id, clock.now(), short).round_id

@@ -7,7 +7,7 @@ Services take a session and never commit; every change is audited with the actor
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -163,6 +163,11 @@ def resident_facts(
 # ---------------------------------------------------------------- scheduling and preparing
 
 
+def policy_for(settings: Settings) -> Policy:
+    """The prioritisation policy, with the configured preparation lead time."""
+    return replace(DEFAULT_POLICY, prepare_days_before=settings.round_prepare_days)
+
+
 @dataclass
 class PrepareResult:
     home_id: uuid.UUID
@@ -173,7 +178,7 @@ class PrepareResult:
 
 def prepare_round(
     session: Session, home_id: uuid.UUID, now: datetime, settings: Settings,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
 ) -> PrepareResult:
     """What the scheduled flow does for one home: once the preparation window of the home's
     next round opens, create the round, open 'prepare the round' for the MDT with a draft
@@ -181,6 +186,7 @@ def prepare_round(
     home = session.get(CareHome, home_id)
     if home is None:
         raise NotFound("care home not found")
+    policy = policy or policy_for(settings)
     result = PrepareResult(home_id)
     round_at = next_round(now, home.round_weekday, home.round_time, settings.timezone)
     if now < preparation_opens(round_at, policy):
@@ -214,7 +220,7 @@ ROUND_STARTERS = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD, Role.ADMIN})
 
 def prepare_round_now(
     session: Session, actor: Actor, home_id: uuid.UUID, now: datetime, settings: Settings,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
 ) -> HomeRound:
     """Prepare the home's next round now instead of waiting for the schedule; only once its
     preparation window is open, so the agenda is drawn from the week it is for."""
@@ -223,6 +229,7 @@ def prepare_round_now(
     home = session.get(CareHome, home_id)
     if home is None:
         raise NotFound("care home not found")
+    policy = policy or policy_for(settings)
     round_at = next_round(now, home.round_weekday, home.round_time, settings.timezone)
     opens = preparation_opens(round_at, policy)
     if now < opens:
