@@ -309,7 +309,7 @@ class CompletionOut(BaseModel):
     """The completed step and what is open on the journey now (the next step, at once)."""
 
     step: StepOut
-    journey: JourneyRef
+    journey: JourneyRef | None = Field(description="None for a home-level step (a round)")
     open_steps: list[StepOut]
 
 

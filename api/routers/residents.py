@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
@@ -25,7 +24,7 @@ from api.schemas import (
 )
 from care.audit.service import record as audit
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Step
+from care.journeys.models import Journey
 from care.residents import service as residents
 from care.residents.models import Resident
 from care.residents.schemas import (
@@ -43,7 +42,7 @@ ResidentStatusFilter = Literal["active", "resident", "in_hospital", "discharged"
 
 
 def _journey_of(session: Session, resident: Resident) -> Journey | None:
-    return session.scalar(select(Journey).where(Journey.resident_id == resident.id))
+    return journeys.journey_of(session, resident.id)
 
 
 @router.post("/residents", status_code=201, response_model=AdmissionOut,
@@ -54,7 +53,7 @@ def admit(
 ) -> AdmissionOut:
     """Admit a resident to a home you serve; their journey starts and the assessment opens."""
     resident, journey = residents.admit(session, actor, data, now, settings)
-    steps = list(session.scalars(select(Step).where(Step.journey_id == journey.id)))
+    steps = journeys.steps_of(session, journey.id)
     names = names_for(session, step_people(steps))
     body = AdmissionOut(
         resident=resident_out(resident, journey),

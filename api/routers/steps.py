@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
@@ -30,7 +29,7 @@ from care.audit.service import record as audit
 from care.audit.service import record_seen
 from care.journeys import idempotency
 from care.journeys import service as journeys
-from care.journeys.models import OPEN_STATUSES, Journey, Step, StepKind
+from care.journeys.models import Journey, Step, StepKind
 from care.journeys.steps import STEP_TYPES
 from care.residents.models import Resident
 
@@ -150,17 +149,14 @@ def complete(
             response.headers["Idempotent-Replayed"] = "true"
             return CompletionOut.model_validate(stored.response)
     step = journeys.complete_step(session, actor, step_id, data.outcome, now, settings)
-    journey = session.get(Journey, step.journey_id)
-    assert journey is not None
-    open_steps = list(session.scalars(
-        select(Step).where(Step.journey_id == journey.id, Step.status.in_(OPEN_STATUSES))
-        .order_by(Step.opened_at, Step.kind)
-    ))
-    resident = session.get(Resident, step.resident_id)
+    # Home-level steps (preparing a round) have no journey, so nothing follows them here.
+    journey = session.get(Journey, step.journey_id) if step.journey_id else None
+    open_steps = journeys.steps_of(session, step.journey_id, open_only=True)
+    resident = session.get(Resident, step.resident_id) if step.resident_id else None
     names = names_for(session, step_people([step, *open_steps]))
     body = CompletionOut(
         step=step_out(step, now, names, resident),
-        journey=journey_ref(journey),
+        journey=journey_ref(journey) if journey is not None else None,
         open_steps=[step_out(s, now, names, resident) for s in open_steps],
     )
     if idempotency_key is not None:

@@ -437,6 +437,21 @@ def fast_path_advance(
 # ---------------------------------------------------------------- the journey as people see it
 
 
+def journey_of(session: Session, resident_id: uuid.UUID) -> Journey | None:
+    return session.scalar(select(Journey).where(Journey.resident_id == resident_id))
+
+
+def steps_of(session: Session, journey_id: uuid.UUID | None, *, open_only: bool = False,
+             ) -> list[Step]:
+    """A journey's steps in the order they opened (none for a home-level step's 'journey')."""
+    if journey_id is None:
+        return []
+    query = select(Step).where(Step.journey_id == journey_id)
+    if open_only:
+        query = query.where(Step.status.in_(OPEN_STATUSES))
+    return list(session.scalars(query.order_by(Step.opened_at, Step.kind)))
+
+
 @dataclass
 class JourneyView:
     journey: Journey

@@ -367,3 +367,25 @@ def test_invalid_decisions_and_attendance_are_refused_with_the_field(
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "attendee_ids"
     with sessions() as s:
         assert _count(s, AgendaDecision) == 0 and _count(s, RoundAttendance) == 0
+
+
+def test_the_prepare_step_is_completed_through_the_api(
+    client: TestClient, world: World, login: Login, sessions: sessionmaker[Session],
+) -> None:
+    _prepare(client, login, world)
+    nurse = login("nurse.a")
+    listed = client.get(f"{API}/steps", headers=nurse,
+                        params={"kind": "prepare_round", "status": "open"}).json()["items"]
+    assert len(listed) == 1 and listed[0]["resident"] is None and listed[0]["journey_id"] is None
+    step_id = listed[0]["id"]
+    assert client.post(f"{API}/steps/{step_id}/claim", headers=nurse).status_code == 200
+    bad = client.post(f"{API}/steps/{step_id}/complete", headers=nurse,
+                      json={"outcome": {"agenda_checked": False}})
+    assert bad.status_code == 422
+    done = client.post(f"{API}/steps/{step_id}/complete", headers=nurse,
+                       json={"outcome": {"agenda_checked": True, "notes": "Checked with Maria"}})
+    assert done.status_code == 200, done.text
+    assert done.json()["journey"] is None and done.json()["open_steps"] == []
+    with sessions() as s:
+        step = s.get(Step, step_id)
+        assert step is not None and step.status == StepStatus.COMPLETED
