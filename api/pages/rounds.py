@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
@@ -26,13 +25,14 @@ from api.pages.web import (
     redirect,
     render,
 )
-from care.directory.models import CareHome, HomeMembership, User
-from care.directory.service import homes_for
+from care.directory.models import CareHome
+from care.directory.service import homes_for, members_of, members_with_representation
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys.steps import CLINICIANS
-from care.residents.models import Resident, ResidentStatus
+from care.residents import service as residents
+from care.residents.models import Resident
 from care.rounds import service as rounds
-from care.rounds.models import HomeRound, ItemSource, RoundAttendance, RoundStatus
+from care.rounds.models import HomeRound, ItemSource, RoundStatus
 from care.rounds.rules import DEFAULT_POLICY, next_round, preparation_opens
 from care.rounds.schemas import (
     CO_OPTED,
@@ -147,19 +147,10 @@ def _agenda_page(
 ) -> Response:
     home = session.get(CareHome, rnd.home_id)
     rows = rounds.agenda(session, rnd, include_removed=True)
-    members = session.execute(
-        select(User, HomeMembership.is_home_representative)
-        .join(HomeMembership, HomeMembership.user_id == User.id)
-        .where(HomeMembership.home_id == rnd.home_id, User.active)
-        .order_by(User.display_name)
-    ).tuples().all()
-    attended = set(session.scalars(
-        select(RoundAttendance.user_id).where(RoundAttendance.round_id == rnd.id)))
+    members = members_with_representation(session, rnd.home_id)
+    attended = {a.user_id for a in rounds.attendance(session, rnd)}
     on_agenda = {row.resident.id for row in rows if row.item.removed_at is None}
-    addable = [r for r in session.scalars(
-        select(Resident).where(Resident.home_id == rnd.home_id,
-                               Resident.status == ResidentStatus.RESIDENT)
-        .order_by(Resident.family_name, Resident.given_name)) if r.id not in on_agenda]
+    addable = [r for r in residents.living_in(session, {rnd.home_id}) if r.id not in on_agenda]
     is_mdt = page.actor.role in rounds.MDT_ROLES
     agenda_open = rnd.status in (RoundStatus.PLANNED, RoundStatus.PREPARING, RoundStatus.AGREED)
     names = {u.id: u.display_name for u, _ in members}
@@ -324,10 +315,7 @@ def _decisions_page(
 ) -> Response:
     home = session.get(CareHome, rnd.home_id)
     rows = rounds.agenda(session, rnd)
-    clinicians = session.scalars(
-        select(User).join(HomeMembership, HomeMembership.user_id == User.id)
-        .where(HomeMembership.home_id == rnd.home_id, User.active, User.role.in_(CLINICIANS))
-        .order_by(User.display_name)).all()
+    clinicians = [u for u in members_of(session, rnd.home_id) if u.role in CLINICIANS]
     return render(request, "pages/decisions.html", page, {
         "round": rnd, "home": home,
         "undecided": [r for r in rows if r.decision is None],
@@ -410,10 +398,7 @@ def _nominate_page(
 ) -> Response:
     page.actor.require_role(rounds.MDT_ROLES, "nominate residents for the round")
     homes = homes_for(session, page.actor.home_ids)
-    people = session.scalars(
-        select(Resident).where(Resident.home_id.in_(page.actor.home_ids),
-                               Resident.status == ResidentStatus.RESIDENT)
-        .order_by(Resident.family_name, Resident.given_name)).all()
+    people = residents.living_in(session, page.actor.home_ids)
     several = len(homes) > 1
     items = [{"value": "", "text": "Choose a resident"}] + [
         {"value": str(r.id), "text": r.display_name

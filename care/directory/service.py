@@ -65,6 +65,17 @@ def homes_for(session: Session, home_ids: frozenset[uuid.UUID]) -> list[CareHome
     ))
 
 
+def members_with_representation(session: Session, home_id: uuid.UUID,
+                                ) -> list[tuple[User, bool]]:
+    """The home's active members, each with whether they are its named representative."""
+    return list(session.execute(
+        select(User, HomeMembership.is_home_representative)
+        .join(HomeMembership, HomeMembership.user_id == User.id)
+        .where(HomeMembership.home_id == home_id, User.active)
+        .order_by(User.display_name)
+    ).tuples().all())
+
+
 def members_of(session: Session, home_id: uuid.UUID) -> list[User]:
     return list(session.scalars(
         select(User)

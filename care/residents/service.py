@@ -120,6 +120,15 @@ def get_resident(
     return resident
 
 
+def living_in(session: Session, home_ids: frozenset[uuid.UUID] | set[uuid.UUID],
+              ) -> list[Resident]:
+    """Residents living in these homes now (not in hospital, discharged or deceased)."""
+    return list(session.scalars(
+        select(Resident).where(Resident.home_id.in_(home_ids),
+                               Resident.status == ResidentStatus.RESIDENT)
+        .order_by(Resident.family_name, Resident.given_name)))
+
+
 @dataclass
 class ResidentPage:
     items: list[tuple[Resident, Journey | None]]
