@@ -54,7 +54,9 @@ def with_(**changes: object) -> ResidentFacts:
         (with_(last_smr_on=None), []),  # long stay, none on record: the pharmacist's queue
         (with_(last_reviewed_on=date(2026, 10, 1)), [Reason.NOT_REVIEWED]),
         (with_(last_reviewed_on=date(2026, 10, 2)), []),
-        (with_(last_reviewed_on=None), [Reason.NOT_REVIEWED]),
+        (with_(last_reviewed_on=None), [Reason.NOT_REVIEWED]),  # here since January 2025
+        (with_(last_reviewed_on=None, stay_started_on=date(2026, 10, 2), last_smr_on=None),
+         []),  # planned, here under 8 weeks: not yet due a review
         (with_(dementia_status=DementiaStatus.POSSIBLE_UNDIAGNOSED), [Reason.POSSIBLE_DEMENTIA]),
         (with_(dementia_status=DementiaStatus.POSSIBLE_UNDIAGNOSED, dementia_offer_made=True),
          []),

@@ -134,10 +134,11 @@ def reasons_for_review(facts: ResidentFacts, today: date, policy: Policy = DEFAU
     recent_stay = (today - facts.stay_started_on).days <= 28
     if smr_due(facts, today, policy) and (facts.last_smr_on is not None or recent_stay):
         add(Reason.SMR_DUE, smr_reason(facts, today, policy))
-    seen = facts.last_reviewed_on
-    if facts.plan_done and (seen is None or (today - seen).days >= 7 * policy.not_reviewed_weeks):
-        add(Reason.NOT_REVIEWED, "Not reviewed at a round for "
-            + (f"{(today - seen).days // 7} weeks" if seen else "since admission"))
+    # Counted from the last round review, or from the start of the stay if never reviewed.
+    since = facts.last_reviewed_on or facts.stay_started_on
+    if facts.plan_done and (today - since).days >= 7 * policy.not_reviewed_weeks:
+        add(Reason.NOT_REVIEWED, f"Not reviewed at a round for {(today - since).days // 7} weeks"
+            + ("" if facts.last_reviewed_on else " (since admission)"))
     if (facts.dementia_status == DementiaStatus.POSSIBLE_UNDIAGNOSED
             and not facts.dementia_offer_made):
         add(Reason.POSSIBLE_DEMENTIA, "Possible undiagnosed dementia: offer an assessment")
