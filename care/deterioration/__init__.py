@@ -1,0 +1,1 @@
+"""Deterioration: observations, NEWS2 scoring (pure), and later soft signs, SBARD and escalation."""
