@@ -179,7 +179,9 @@ def test_partial_label_says_so() -> None:
     result = score(Observations(pulse=35, temperature=37.0))
     assert result.label.startswith("NEWS2 3 from a partial set, at least low-medium risk")
     assert "respiration rate" in result.label and "pulse" not in result.label.split("missing")[1]
-    assert score(Observations()).label == "NEWS2 not scored: no observations recorded"
+    empty = score(Observations())
+    assert empty.label == "NEWS2 not scored: no observations recorded"
+    assert empty.risk is None and not empty.complete  # never "low risk" for nothing
 
 
 def test_scale_2_unknown_oxygen_is_noted() -> None:

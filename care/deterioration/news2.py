@@ -279,7 +279,8 @@ class News2Result:
     complete: bool  # all seven parameters scored
     total: int
     single_parameter_3: bool
-    risk: RiskBand
+    # None when nothing was scored: an empty set must never read as "low risk".
+    risk: RiskBand | None
     notes: tuple[str, ...] = ()
 
     def points(self, parameter: Parameter) -> int | None:
@@ -292,9 +293,9 @@ class News2Result:
     @property
     def label(self) -> str:
         """Plain words for a screen: the total, the band, and whether the set was partial."""
-        band = self.risk.value.replace("_", "-")
-        if not self.sub_scores:
+        if self.risk is None:
             return "NEWS2 not scored: no observations recorded"
+        band = self.risk.value.replace("_", "-")
         if self.complete:
             return f"NEWS2 {self.total} ({band} risk)"
         missing = ", ".join(p.value.replace("_", " ") for p in self.missing)
@@ -376,7 +377,7 @@ def score(obs: Observations, scale: SpO2Scale = SCALE_1) -> News2Result:
         complete=not missing,
         total=total,
         single_parameter_3=single_3,
-        risk=risk_band(total, single_3),
+        risk=risk_band(total, single_3) if scored else None,
         notes=tuple(notes),
     )
 
