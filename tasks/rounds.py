@@ -24,7 +24,7 @@ async def list_homes() -> list[str]:
 def _list_homes() -> list[str]:
     rt = get_runtime()
     with unit_of_work(rt.sessions) as session:
-        return [str(h) for h in rounds.rounds_needing_work(session)]
+        return [str(h) for h in rounds.all_home_ids(session)]
 
 
 @task(name="prepare-home-round", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)

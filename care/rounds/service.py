@@ -730,6 +730,6 @@ def mark_missed_rounds(session: Session, now: datetime) -> list[uuid.UUID]:
     return [m[0] for m in missed]
 
 
-def rounds_needing_work(session: Session) -> list[uuid.UUID]:
+def all_home_ids(session: Session) -> list[uuid.UUID]:
     """Every home: each gets its own preparation run, so one home never blocks another."""
     return list(session.scalars(select(CareHome.id).order_by(CareHome.id)))
