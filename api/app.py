@@ -27,9 +27,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     problems.install(app)
     app.add_middleware(SecurityHeaders)
 
-    from api.routers import auth, homes, journeys, residents, rounds, steps
+    from api.routers import auth, deterioration, homes, journeys, residents, rounds, steps
 
-    for module in (auth, residents, steps, journeys, homes, rounds):
+    for module in (auth, residents, steps, journeys, homes, rounds, deterioration):
         app.include_router(module.router, prefix="/api/v1")
 
     from api.pages.router import router as pages

@@ -133,7 +133,7 @@ class CloseIn(BaseModel):
 # ---------------------------------------------------------------- mapping
 
 
-def _person(user_id: uuid.UUID | None, names: Mapping[uuid.UUID, str]) -> PersonRef | None:
+def person_ref(user_id: uuid.UUID | None, names: Mapping[uuid.UUID, str]) -> PersonRef | None:
     if user_id is None:
         return None
     return PersonRef(id=user_id, display_name=names.get(user_id, "unknown user"))
@@ -162,23 +162,23 @@ def _round_fields(rnd: HomeRound, agenda_size: int, names: Mapping[uuid.UUID, st
         "scheduled_at": rnd.scheduled_at, "status": rnd.status,
         "counted": rnd.status in DONE_STATUSES, "agenda_size": agenda_size,
         "meeting_at": rnd.meeting_at, "completed_at": rnd.completed_at,
-        "completed_by": _person(rnd.completed_by_id, names), "notes": rnd.notes,
+        "completed_by": person_ref(rnd.completed_by_id, names), "notes": rnd.notes,
     }
 
 
 def decision_out(decision: AgendaDecision, names: Mapping[uuid.UUID, str]) -> DecisionOut:
     return DecisionOut(
         id=decision.id, item_id=decision.item_id, response=decision.response,
-        clinician=_person(decision.clinician_id, names), by_date=decision.by_date,
+        clinician=person_ref(decision.clinician_id, names), by_date=decision.by_date,
         referral_to=decision.referral_to, notes=decision.notes,
         plan_change=decision.plan_change, step_id=decision.step_id,
-        decided_by=_person(decision.decided_by_id, names), decided_at=decision.decided_at,
+        decided_by=person_ref(decision.decided_by_id, names), decided_at=decision.decided_at,
     )
 
 
 def agenda_item_out(row: AgendaRow, names: Mapping[uuid.UUID, str]) -> AgendaItemOut:
     item: AgendaItem = row.item
-    removed = (RemovalOut(at=item.removed_at, by=_person(item.removed_by_id, names),
+    removed = (RemovalOut(at=item.removed_at, by=person_ref(item.removed_by_id, names),
                           reason=item.removed_reason)
                if item.removed_at is not None else None)
     return AgendaItemOut(
@@ -213,6 +213,6 @@ def nomination_out(nomination: Nomination, resident: Resident,
     return NominationOut(
         id=nomination.id, home_id=nomination.home_id, resident=resident_ref(resident),
         reason=nomination.reason, by_family=nomination.by_family,
-        nominated_by=_person(nomination.nominated_by_id, names),
+        nominated_by=person_ref(nomination.nominated_by_id, names),
         created_at=nomination.created_at, round_id=nomination.round_id,
     )

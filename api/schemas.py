@@ -135,7 +135,7 @@ def names_for(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UU
     return {user_id: name for user_id, name in rows.tuples()}
 
 
-def _person(user_id: uuid.UUID | None, names: Mapping[uuid.UUID, str]) -> PersonRef | None:
+def person_ref(user_id: uuid.UUID | None, names: Mapping[uuid.UUID, str]) -> PersonRef | None:
     if user_id is None:
         return None
     return PersonRef(id=user_id, display_name=names.get(user_id, "unknown user"))
@@ -208,6 +208,8 @@ class StepOut(BaseModel):
     resident: ResidentRef | None = None
     home_id: uuid.UUID
     home_round_id: uuid.UUID | None = None
+    deterioration_id: uuid.UUID | None = Field(
+        default=None, description="The escalation an urgent or repeat-observations step serves")
     candidate_profession: str | None = Field(
         default=None, description="Only this profession may take the step")
     instructions: str | None = None
@@ -259,6 +261,7 @@ def _step_fields(
         "resident": resident_ref(resident) if resident is not None else None,
         "home_id": step.home_id,
         "home_round_id": step.home_round_id,
+        "deterioration_id": step.deterioration_id,
         "candidate_profession": step.candidate_profession,
         "instructions": step.instructions,
         "kind": step.kind,
@@ -266,7 +269,7 @@ def _step_fields(
         "status": step.status,
         "priority": step.priority,
         "candidate_group": step.candidate_group,
-        "assignee": _person(step.assignee_id, names),
+        "assignee": person_ref(step.assignee_id, names),
         "due_at": step.due_at,
         "deadline_rule": step.deadline_rule,
         "deadline_base": step.deadline_base,
@@ -275,7 +278,7 @@ def _step_fields(
         "opened_at": step.opened_at,
         "claimed_at": step.claimed_at,
         "completed_at": step.completed_at,
-        "completed_by": _person(step.completed_by_id, names),
+        "completed_by": person_ref(step.completed_by_id, names),
         "cancelled_reason": step.cancelled_reason,
         "version": step.version,
     }
@@ -365,7 +368,7 @@ def journey_out(
         steps=[step_out(s, now, names) for s in steps],
         timeline=[
             EventOut(id=e.id, at=e.at, kind=e.kind, summary=e.summary, step_id=e.step_id,
-                     actor=_person(e.actor_id, names), data=e.data)
+                     actor=person_ref(e.actor_id, names), data=e.data)
             for e in events
         ],
     )

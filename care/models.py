@@ -3,6 +3,13 @@
 from care.assessments.models import CarePlan, HolisticAssessment
 from care.audit.models import AuditEvent
 from care.db import Base
+from care.deterioration.models import (
+    Deterioration,
+    News2Baseline,
+    ObservationSet,
+    PcnEscalationPolicy,
+    Spo2ScaleDecision,
+)
 from care.directory.models import CareHome, HomeMembership, LoginAttempt, Pcn, User
 from care.journeys.models import (
     IdempotencyRecord,
@@ -30,6 +37,7 @@ __all__ = [
     "Base",
     "CareHome",
     "CarePlan",
+    "Deterioration",
     "Episode",
     "HolisticAssessment",
     "HomeMembership",
@@ -38,13 +46,17 @@ __all__ = [
     "Journey",
     "JourneyEvent",
     "LoginAttempt",
+    "News2Baseline",
     "Nomination",
     "Notification",
+    "ObservationSet",
     "OutboxMessage",
     "Pcn",
+    "PcnEscalationPolicy",
     "Resident",
     "ResidentEvent",
     "RoundAttendance",
+    "Spo2ScaleDecision",
     "Step",
     "StepEscalation",
     "User",

@@ -50,5 +50,24 @@ class Profession(StrEnum):
     SOCIAL_PRESCRIBER = "social_prescriber"
     SOCIAL_WORKER = "social_worker"
     CARE_HOME_STAFF = "care_home_staff"
+    # Community responders a deterioration may be routed to (DOMAIN.md §6).
+    URGENT_COMMUNITY_RESPONSE = "urgent_community_response"
+    PALLIATIVE_CARE = "palliative_care"
     CARE_COORDINATOR = "care_coordinator"
     ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        """Who does the work, in words ("a GP", "the urgent community response team")."""
+        return _PROFESSION_LABELS.get(self, "a " + self.value.replace("_", " "))
+
+
+_PROFESSION_LABELS = {
+    Profession.GP: "a GP",
+    Profession.ADVANCED_PRACTITIONER: "an advanced practitioner",
+    Profession.OCCUPATIONAL_THERAPIST: "an occupational therapist",
+    Profession.URGENT_COMMUNITY_RESPONSE: "the urgent community response team",
+    Profession.PALLIATIVE_CARE: "the palliative care team",
+    Profession.CARE_HOME_STAFF: "the home's staff",
+    Profession.ADMINISTRATOR: "an administrator",
+}

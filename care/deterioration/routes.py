@@ -153,3 +153,55 @@ def route(situation: Situation, wishes: Wishes, policy: Policy = DEFAULT_POLICY)
         within = None
     return Route(urgency=urgency, ladder=ladder, respond_within=within,
                  repeat_obs_in=policy.repeat_obs[urgency], reasons=tuple(reasons))
+
+
+# ---------------------------------------------------------------- a PCN's own ladder
+
+_MINUTE_FIELDS = {
+    "urgent_response_minutes": "urgent_response_within",
+    "gp_urgent_minutes": "gp_urgent_within",
+    "same_day_minutes": "same_day_within",
+    "acknowledge_minutes": "acknowledge_within",
+}
+_REPEAT_FIELDS = {
+    "repeat_obs_emergency_minutes": Urgency.EMERGENCY,
+    "repeat_obs_urgent_minutes": Urgency.URGENT,
+    "repeat_obs_same_day_minutes": Urgency.SAME_DAY,
+}
+
+
+def policy_with(overrides: dict[str, int | None], base: Policy = DEFAULT_POLICY) -> Policy:
+    """The default ladder with a PCN's overrides (minutes and thresholds); unset keeps default.
+
+    Raises ``ValueError`` naming the field when the thresholds would not make a ladder.
+    """
+    changes: dict[str, object] = {}
+    for name in ("high_from", "medium_from"):
+        if overrides.get(name) is not None:
+            changes[name] = overrides[name]
+    for name, attribute in _MINUTE_FIELDS.items():
+        if overrides.get(name) is not None:
+            changes[attribute] = timedelta(minutes=int(overrides[name] or 0))
+    repeat = dict(base.repeat_obs)
+    for name, urgency in _REPEAT_FIELDS.items():
+        if overrides.get(name) is not None:
+            repeat[urgency] = timedelta(minutes=int(overrides[name] or 0))
+    policy = Policy(**{**base.__dict__, **changes, "repeat_obs": repeat})
+    if policy.medium_from >= policy.high_from:
+        raise ValueError("medium_from: must be below high_from "
+                         f"({policy.medium_from} is not below {policy.high_from})")
+    return policy
+
+
+def policy_values(policy: Policy) -> dict[str, int | None]:
+    """The ladder as the flat minutes-and-thresholds form people edit."""
+    def minutes(value: timedelta | None) -> int | None:
+        return None if value is None else int(value.total_seconds() // 60)
+
+    values: dict[str, int | None] = {"high_from": policy.high_from,
+                                     "medium_from": policy.medium_from}
+    for name, attribute in _MINUTE_FIELDS.items():
+        values[name] = minutes(getattr(policy, attribute))
+    for name, urgency in _REPEAT_FIELDS.items():
+        values[name] = minutes(policy.repeat_obs.get(urgency))
+    return values

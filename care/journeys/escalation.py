@@ -67,7 +67,8 @@ def _escalate(session: Session, step: Step, now: datetime) -> int:
     resident = session.get(Resident, step.resident_id)
     assert home is not None and resident is not None
     who = f"{resident.given_name} {resident.family_name[:1]}."
-    due = step.due_at.strftime("%d %b %Y")
+    # Urgent clocks run in hours: show the time; pathway deadlines run in days.
+    due = step.due_at.strftime("%d %b %H:%M" if step.priority == 1 else "%d %b %Y")
     recipients: set[uuid.UUID] = set()
     if step.assignee_id is not None:
         recipients.add(step.assignee_id)

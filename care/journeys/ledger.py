@@ -63,6 +63,7 @@ class NewStep:
     resident_id: uuid.UUID | None = None
     episode_id: uuid.UUID | None = None
     home_round_id: uuid.UUID | None = None
+    deterioration_id: uuid.UUID | None = None
     candidate_profession: str | None = None
     assignee_id: uuid.UUID | None = None
     instructions: str | None = None
@@ -83,6 +84,7 @@ def open_step(session: Session, new: NewStep, now: datetime) -> uuid.UUID | None
             home_id=new.home_id,
             episode_id=new.episode_id,
             home_round_id=new.home_round_id,
+            deterioration_id=new.deterioration_id,
             kind=new.kind,
             title=new.title,
             status=StepStatus.CLAIMED if new.assignee_id else StepStatus.READY,

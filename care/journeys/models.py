@@ -63,6 +63,9 @@ class StepKind(StrEnum):
     MEDICATION_REVIEW = "medication_review"
     REGISTRATION_CONVERSATION = "registration_conversation"
     DEMENTIA_ASSESSMENT_OFFER = "dementia_assessment_offer"
+    URGENT_RESPONSE = "urgent_response"
+    REPEAT_OBSERVATIONS = "repeat_observations"
+    AE_REVIEW = "ae_review"
 
 
 class StepStatus(StrEnum):
@@ -125,6 +128,11 @@ class Step(Base):
     )
     home_round_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("home_round.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    # The escalation an urgent-response, repeat-observations or A&E-review step belongs to.
+    deterioration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("deterioration.id", ondelete="CASCADE", use_alter=True), nullable=True,
+        index=True,
     )
     kind: Mapped[StepKind] = mapped_column(enum_column(StepKind))
     # Only members of this profession may take it (a referral to the dietitian, an SMR).

@@ -36,6 +36,7 @@ from care.journeys.rules import PATHWAY, PATHWAY_BY_KIND, deadline_after, decide
 from care.journeys.steps import STEP_TYPES
 from care.residents.models import Episode, Resident, Setting
 from care.settings import Settings
+from care.types import Profession
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +334,7 @@ def assign_step(
                            field="assignee_id")
     if step.candidate_profession and assignee.profession.value != step.candidate_profession:
         raise InvalidInput(
-            f"this step is for a {step.candidate_profession.replace('_', ' ')}",
+            f"this step is for {Profession(step.candidate_profession).label}",
             field="assignee_id")
     before = _snapshot(step)
     step.status = StepStatus.CLAIMED
@@ -377,7 +378,7 @@ def require_performer(actor: Actor, step: Step, action: str) -> None:
     actor.require_role(STEP_TYPES[step.kind].performer_roles, action)
     wanted = step.candidate_profession
     if wanted and actor.user.profession.value != wanted:
-        raise Forbidden(f"only a {wanted.replace('_', ' ')} may {action}")
+        raise Forbidden(f"only {Profession(wanted).label} may {action}")
 
 
 def complete_step(
@@ -406,7 +407,7 @@ def complete_step(
     step.completed_by_id = actor.id
     step.completed_at = now
     step.outcome = clean
-    effects.record_outcome(session, step, clean, actor.user, now, settings)
+    effects.record_outcome(session, step, clean, actor, now, settings)
     add_event(session, step.journey_id, "step.completed", f"{step.title} completed by "
               f"{actor.user.display_name}", now, step_id=step.id, actor=actor.user,
               data={"late": now > step.due_at})

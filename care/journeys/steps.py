@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from care.assessments.schemas import HolisticAssessmentOutcome, PcspOutcome
+from care.deterioration.schemas import AeReviewOutcome, DecisionIn, ObservationsIn
 from care.journeys.models import StepKind
 from care.rounds.schemas import (
     ClinicalReviewOutcome,
@@ -51,5 +52,9 @@ STEP_TYPES: dict[StepKind, StepType] = {
                  PREPARERS, 3),
         StepType(StepKind.DEMENTIA_ASSESSMENT_OFFER, DementiaAssessmentOfferOutcome,
                  CLINICIANS, 3),
+        # Urgent steps say who by profession; a 999 step is for whoever is in the home.
+        StepType(StepKind.URGENT_RESPONSE, DecisionIn, CLINICAL_ROLES, 1),
+        StepType(StepKind.REPEAT_OBSERVATIONS, ObservationsIn, CLINICAL_ROLES, 1),
+        StepType(StepKind.AE_REVIEW, AeReviewOutcome, CLINICIANS, 2),
     )
 }

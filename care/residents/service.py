@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
 from care.clock import local_date
+from care.deterioration import recording as deterioration
 from care.directory.access import ADMITTING_ROLES, Actor
 from care.directory.models import CareHome
 from care.errors import Conflict, InvalidInput, NotFound
@@ -209,6 +210,7 @@ def record_hospital_stay(
                               note=data.note)
     journeys.cancel_open_steps(session, journey, "admitted to hospital; new steps open on return",
                                now, actor.user)
+    deterioration.close_on_departure(session, resident.id, "admitted to hospital", now)
     _move(session, journey, hospital, Stage.IN_HOSPITAL, now, actor,
           "journey.hospital_admission", "Admitted to hospital")
     resident.status = ResidentStatus.IN_HOSPITAL
@@ -297,6 +299,7 @@ def _leave(
     if episode.ended_on is None:
         _end_episode(episode, on, end, field)
     journeys.cancel_open_steps(session, journey, reason, now, actor.user)
+    deterioration.close_on_departure(session, resident.id, reason, now)
     _finish(session, journey, stage, now, actor, event, summary)
     resident.status = status
     audit(session, at=now, actor=actor.user, channel=actor.channel, action=action,

@@ -1,0 +1,99 @@
+"""The acknowledgement ladder: an urgent step nobody has acknowledged in time passes to the
+next responder on the route, exactly once per level; when the ladder runs out, the clinical
+lead and the home's representatives are told, once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Interval, literal_column, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from care.deterioration import recording
+from care.deterioration.models import Deterioration, DeteriorationStatus
+from care.deterioration.routes import Responder
+from care.deterioration.sbard import RESPONDER_LABELS
+from care.directory.models import CareHome, HomeMembership
+from care.journeys.ledger import add_event
+from care.journeys.models import Step, StepEscalation, StepStatus
+from care.journeys.notifications import notify
+from care.residents.models import Resident
+
+UNACKNOWLEDGED = "unacknowledged"
+
+
+@dataclass
+class LadderReport:
+    passed_on: list[uuid.UUID] = field(default_factory=list)  # deteriorations moved up a level
+    exhausted: list[uuid.UUID] = field(default_factory=list)  # nobody left on the ladder
+
+
+def escalate_unacknowledged(session: Session, now: datetime, *, limit: int = 200) -> LadderReport:
+    """Each urgent step still unacknowledged after its route's time escalates once: the
+    ``(step, 'unacknowledged')`` unique key decides, so overlapping sweeps never double up."""
+    report = LadderReport()
+    minute: ColumnElement[timedelta] = literal_column("interval '1 minute'", Interval)
+    already = select(StepEscalation.id).where(
+        StepEscalation.step_id == Step.id, StepEscalation.level == UNACKNOWLEDGED
+    ).exists()
+    rows = session.execute(
+        select(Deterioration, Step)
+        .join(Step, Step.id == Deterioration.urgent_step_id)
+        .where(
+            Deterioration.status == DeteriorationStatus.OPEN,
+            Step.status == StepStatus.READY,
+            ~already,
+            Step.opened_at + minute * Deterioration.acknowledge_within_minutes <= now,
+        )
+        .order_by(Step.opened_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Deterioration)
+    ).tuples().all()
+    for det, step in rows:
+        won = session.execute(
+            insert(StepEscalation).values(step_id=step.id, level=UNACKNOWLEDGED, at=now)
+            .on_conflict_do_nothing(index_elements=["step_id", "level"])
+            .returning(StepEscalation.id)
+        ).scalar_one_or_none()
+        if won is None:
+            continue
+        resident = session.get(Resident, det.resident_id)
+        home = session.get(CareHome, det.home_id)
+        assert resident is not None and home is not None
+        was = RESPONDER_LABELS[Responder(det.ladder[det.level])]
+        minutes = det.acknowledge_within_minutes
+        if det.level + 1 < len(det.ladder):
+            det.level += 1
+            nxt = RESPONDER_LABELS[Responder(det.ladder[det.level])]
+            recording.cancel(session, step, f"not acknowledged within {minutes} minutes by the "
+                             f"{was}; passed to the {nxt}", now)
+            recording.open_urgent_step(session, det, resident, now)
+            add_event(session, det.journey_id, "deterioration.passed_on",
+                      f"Not acknowledged by the {was} within {minutes} minutes: passed to the "
+                      f"{nxt}", now, step_id=step.id,
+                      data={"deterioration_id": str(det.id), "level": det.level})
+            message = (f"Not acknowledged in {minutes} min: urgent response for "
+                       f"{recording.who(resident)} at {home.name} passed from the {was} "
+                       f"to the {nxt}.")
+            report.passed_on.append(det.id)
+            recipients = {home.clinical_lead_id} if home.clinical_lead_id else set()
+        else:
+            message = (f"Nobody has acknowledged the urgent response for "
+                       f"{recording.who(resident)} at {home.name} ({was} was the last on the "
+                       "ladder): please act now.")
+            add_event(session, det.journey_id, "deterioration.unanswered",
+                      f"Ladder exhausted: the {was} has not acknowledged", now, step_id=step.id,
+                      data={"deterioration_id": str(det.id)})
+            report.exhausted.append(det.id)
+            recipients = set(session.scalars(
+                select(HomeMembership.user_id).where(HomeMembership.home_id == home.id,
+                                                     HomeMembership.is_home_representative)))
+            if home.clinical_lead_id:
+                recipients.add(home.clinical_lead_id)
+        for user_id in recipients:
+            notify(session, user_id, "escalation", message, now, step_id=step.id,
+                   resident_id=resident.id)
+    return report

@@ -1,0 +1,558 @@
+"""Recording a set of observations and everything that follows in the same transaction:
+NEWS2 on the resident's scale, the route from the PCN's ladder and the resident's wishes, the
+deterioration with its SBARD draft, the urgent step for the first responder (visible at once)
+and the repeat-observations step for the home's staff.
+
+Nothing here checks who is asking: ``service`` does that. Nothing here imports the journey
+service, so step effects may call it without an import cycle."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from care.assessments.service import current_plan, latest_assessment
+from care.clock import local_date
+from care.deterioration.models import (
+    Deterioration,
+    DeteriorationStatus,
+    News2Baseline,
+    ObservationSet,
+    PcnEscalationPolicy,
+    Spo2ScaleDecision,
+)
+from care.deterioration.news2 import (
+    SCALE_1,
+    News2Result,
+    Observations,
+    Parameter,
+    implausible,
+    score,
+)
+from care.deterioration.routes import (
+    DEFAULT_POLICY,
+    HospitalWish,
+    Policy,
+    Responder,
+    Route,
+    Situation,
+    Urgency,
+    Wishes,
+    policy_with,
+    route,
+)
+from care.deterioration.sbard import RESPONDER_LABELS, SbardFacts, draft
+from care.deterioration.schemas import ObservationsIn, SoftSign
+from care.directory.models import CareHome, HomeMembership, User
+from care.errors import InvalidInput
+from care.journeys.ledger import NewStep, add_event, open_step
+from care.journeys.models import OPEN_STATUSES, Journey, Step, StepKind, StepStatus
+from care.journeys.notifications import notify
+from care.residents.models import Episode, Resident, Setting
+from care.rounds.models import ResidentEvent, ResidentEventKind
+from care.types import Profession
+
+#: Who takes the urgent step for each responder. For 999 the home's own staff make the call
+#: and record what happened, so that step is for whoever is there (no profession).
+RESPONDER_PROFESSION: dict[Responder, Profession | None] = {
+    Responder.AMBULANCE: None,
+    Responder.URGENT_COMMUNITY_RESPONSE: Profession.URGENT_COMMUNITY_RESPONSE,
+    Responder.GP: Profession.GP,
+    Responder.PALLIATIVE_CARE: Profession.PALLIATIVE_CARE,
+    Responder.COMMUNITY_MATRON: Profession.COMMUNITY_MATRON,
+    Responder.CARE_HOME_NURSE: Profession.CARE_HOME_STAFF,
+}
+URGENCY_RANK = {Urgency.ROUTINE: 0, Urgency.SAME_DAY: 1, Urgency.URGENT: 2, Urgency.EMERGENCY: 3}
+#: Observations may be entered late (a set taken on paper overnight), but not a day late.
+MAX_LATE_ENTRY = timedelta(hours=24)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def who(resident: Resident) -> str:
+    """How a notification names a resident: given name and initial, never the NHS number."""
+    return f"{resident.given_name} {resident.family_name[:1]}."
+
+
+# ---------------------------------------------------------------- what the record says
+
+
+def policy_for_pcn(session: Session, pcn_id: uuid.UUID) -> Policy:
+    stored = session.get(PcnEscalationPolicy, pcn_id)
+    return policy_with(stored.values) if stored else DEFAULT_POLICY
+
+
+def scale_decision(session: Session, resident_id: uuid.UUID) -> Spo2ScaleDecision | None:
+    return session.scalar(
+        select(Spo2ScaleDecision).where(Spo2ScaleDecision.resident_id == resident_id)
+        .order_by(Spo2ScaleDecision.decided_at.desc(), Spo2ScaleDecision.id.desc()).limit(1)
+    )
+
+
+def baseline_of(session: Session, resident_id: uuid.UUID) -> News2Baseline | None:
+    return session.scalar(
+        select(News2Baseline).where(News2Baseline.resident_id == resident_id)
+        .order_by(News2Baseline.set_at.desc(), News2Baseline.id.desc()).limit(1)
+    )
+
+
+def open_deterioration(
+    session: Session, resident_id: uuid.UUID, *, lock: bool = False
+) -> Deterioration | None:
+    query = select(Deterioration).where(Deterioration.resident_id == resident_id,
+                                        Deterioration.status == DeteriorationStatus.OPEN)
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def wishes_of(session: Session, resident_id: uuid.UUID) -> tuple[Wishes, dict[str, Any]]:
+    """The escalation wishes in the resident's current PCSP, as the route reads them."""
+    plan = current_plan(session, resident_id)
+    if plan is None:
+        return Wishes(), {"recorded": False}
+    raw = plan.escalation_wishes or {}
+    contact_text = (raw.get("preferred_contact") or "").lower()
+    contact = (Responder.PALLIATIVE_CARE if "palliative" in contact_text
+               else Responder.GP if "gp" in contact_text.split() or "gp" in contact_text
+               else None)
+    wish = HospitalWish(raw.get("hospital_admission", HospitalWish.YES.value))
+    return (Wishes(hospital_admission=wish, preferred_contact=contact),
+            {"recorded": True, "pcsp_version": plan.version, **raw})
+
+
+def end_of_life(session: Session, resident_id: uuid.UUID) -> bool:
+    return bool(session.scalar(
+        select(func.count()).select_from(ResidentEvent).where(
+            ResidentEvent.resident_id == resident_id,
+            ResidentEvent.kind == ResidentEventKind.END_OF_LIFE)
+    ))
+
+
+# ---------------------------------------------------------------- recording
+
+
+@dataclass
+class Recorded:
+    observation: ObservationSet
+    news2: News2Result
+    route: Route
+    deterioration: Deterioration | None
+    escalated: bool  # a deterioration opened, or its route became more urgent
+    urgent_step_id: uuid.UUID | None = None
+    repeat_step_id: uuid.UUID | None = None
+    baseline_set: bool = False
+
+
+def _observations(data: ObservationsIn) -> Observations:
+    return Observations(
+        respiration_rate=data.respiration_rate, spo2=data.spo2, on_oxygen=data.on_oxygen,
+        systolic_bp=data.systolic_bp, pulse=data.pulse, consciousness=data.consciousness,
+        temperature=data.temperature,
+    )
+
+
+def validate(data: ObservationsIn, now: datetime) -> Observations:
+    """Refuse implausible values and impossible times, each with its field and reason."""
+    obs = _observations(data)
+    errors = [{"field": f, "reason": r} for f, r in implausible(obs)]
+    if data.taken_at is not None:
+        if data.taken_at.tzinfo is None:
+            errors.append({"field": "taken_at", "reason": "must include a time zone"})
+        elif data.taken_at > now + CLOCK_SKEW:
+            errors.append({"field": "taken_at", "reason": "must not be in the future"})
+        elif data.taken_at < now - MAX_LATE_ENTRY:
+            errors.append({"field": "taken_at",
+                           "reason": "is more than 24 hours ago; record it in the notes"})
+    nothing = (obs == Observations() and not data.soft_signs and not data.carer_concerned
+               and not data.medical_emergency and not data.soft_signs_note)
+    if nothing:
+        errors.append({"field": "observations",
+                       "reason": "record at least one observation, soft sign or concern"})
+    if errors:
+        raise InvalidInput("some observations cannot be recorded", errors=errors)
+    return obs
+
+
+def record(
+    session: Session, resident: Resident, data: ObservationsIn, by: User, now: datetime,
+    *, answering: Step | None = None,
+) -> Recorded:
+    """Store the set, score it, route it, and open or raise the escalation it calls for.
+
+    ``answering`` is the repeat-observations step being completed with this set (its caller
+    completes it); any other open repeat-observations step for the resident is answered too.
+    """
+    obs = validate(data, now)
+    decision = scale_decision(session, resident.id)
+    scale = decision.scale if decision else SCALE_1
+    result = score(obs, scale)
+    home = session.get(CareHome, resident.home_id)
+    assert home is not None
+    policy = policy_for_pcn(session, home.pcn_id)
+    wishes, wishes_snapshot = wishes_of(session, resident.id)
+    signs = frozenset(SoftSign(s).label for s in data.soft_signs)
+    situation = Situation(
+        news2_total=result.total if result.risk is not None else None,
+        single_parameter_3=result.single_parameter_3,
+        complete_set=result.complete,
+        soft_signs=signs,
+        carer_concerned=data.carer_concerned or bool(data.soft_signs_note),
+        medical_emergency=data.medical_emergency,
+        end_of_life_care=end_of_life(session, resident.id),
+    )
+    the_route = route(situation, wishes, policy)
+    row = _store(session, resident, data, result, the_route, by, now, answering)
+    recorded = Recorded(observation=row, news2=result, route=the_route, deterioration=None,
+                        escalated=False)
+    if result.complete and baseline_of(session, resident.id) is None:
+        session.add(News2Baseline(resident_id=resident.id, observation_set_id=row.id,
+                                  total=result.total, set_by_id=by.id, set_at=now,
+                                  reason="First full set of observations recorded"))
+        recorded.baseline_set = True
+
+    current = open_deterioration(session, resident.id, lock=True)
+    if the_route.urgency != Urgency.ROUTINE and current is None:
+        current = _open(session, resident, row, result, the_route, wishes_snapshot, policy,
+                        by, now)
+        recorded.escalated = True
+    elif current is not None and URGENCY_RANK[the_route.urgency] > URGENCY_RANK[current.urgency]:
+        _raise(session, current, resident, row, result, the_route, policy, by, now)
+        recorded.escalated = True
+    recorded.deterioration = current
+    if current is not None:
+        row.deterioration_id = current.id
+        recorded.urgent_step_id = current.urgent_step_id
+        _answer_repeat_steps(session, resident, row, by, now, answering)
+        recorded.repeat_step_id = _request_repeat(session, current, resident, row, now)
+    session.flush()
+    return recorded
+
+
+def _store(
+    session: Session, resident: Resident, data: ObservationsIn, result: News2Result,
+    the_route: Route, by: User, now: datetime, answering: Step | None,
+) -> ObservationSet:
+    row = ObservationSet(
+        id=uuid.uuid4(),
+        resident_id=resident.id, home_id=resident.home_id,
+        taken_at=data.taken_at or now, recorded_at=now, recorded_by_id=by.id,
+        respiration_rate=data.respiration_rate, spo2=data.spo2, on_oxygen=data.on_oxygen,
+        systolic_bp=data.systolic_bp, pulse=data.pulse, consciousness=data.consciousness,
+        temperature=(Decimal(str(result_value(result, Parameter.TEMPERATURE)))
+                     if data.temperature is not None else None),
+        spo2_scale=result.scale,
+        news2_total=result.total if result.risk is not None else None,
+        news2_complete=result.complete,
+        single_parameter_3=result.single_parameter_3,
+        risk=result.risk,
+        sub_scores={s.parameter.value: s.points for s in result.sub_scores},
+        missing=[p.value for p in result.missing],
+        soft_signs=[s.value for s in data.soft_signs],
+        soft_signs_note=data.soft_signs_note,
+        carer_concerned=data.carer_concerned,
+        medical_emergency=data.medical_emergency,
+        urgency=the_route.urgency,
+        step_id=answering.id if answering else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def result_value(result: News2Result, parameter: Parameter) -> Any:
+    for sub in result.sub_scores:
+        if sub.parameter == parameter:
+            return sub.value
+    return None
+
+
+# ---------------------------------------------------------------- the deterioration
+
+
+def _respond_by(the_route: Route, now: datetime) -> datetime | None:
+    return now + the_route.respond_within if the_route.respond_within is not None else None
+
+
+def _minutes(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds() // 60)
+
+
+def _open(
+    session: Session, resident: Resident, row: ObservationSet, result: News2Result,
+    the_route: Route, wishes: dict[str, Any], policy: Policy, by: User, now: datetime,
+) -> Deterioration:
+    journey = session.scalar(select(Journey).where(Journey.resident_id == resident.id))
+    det = Deterioration(
+        id=uuid.uuid4(),
+        resident_id=resident.id, home_id=resident.home_id,
+        journey_id=journey.id if journey else None,
+        status=DeteriorationStatus.OPEN, opened_at=now, opened_by_id=by.id,
+        trigger_observation_id=row.id,
+        urgency=the_route.urgency, ladder=[r.value for r in the_route.ladder], level=0,
+        reasons=list(the_route.reasons), wishes=wishes,
+        respond_by=_respond_by(the_route, now),
+        acknowledge_within_minutes=_minutes(policy.acknowledge_within) or 30,
+        repeat_obs_minutes=_minutes(the_route.repeat_obs_in),
+        sbard=draft(sbard_facts(session, resident, row, result), the_route).as_dict(),
+    )
+    session.add(det)
+    session.flush()
+    session.add(ResidentEvent(
+        resident_id=resident.id, kind=ResidentEventKind.DETERIORATION, on=local_date(now),
+        note="; ".join(the_route.reasons)[:2000], recorded_by_id=by.id,
+        data={"deterioration_id": str(det.id), "urgency": the_route.urgency.value,
+              "news2": row.news2_total}, created_at=now))
+    add_event(session, det.journey_id, "deterioration.raised",
+              f"Deterioration raised: {'; '.join(the_route.reasons)}", now, actor=by,
+              data={"deterioration_id": str(det.id), "urgency": det.urgency.value})
+    open_urgent_step(session, det, resident, now, by=by)
+    return det
+
+
+def _raise(
+    session: Session, det: Deterioration, resident: Resident, row: ObservationSet,
+    result: News2Result, the_route: Route, policy: Policy, by: User, now: datetime,
+) -> None:
+    """Worse than when it was raised: take the more urgent route from its first responder."""
+    before = det.urgency
+    det.urgency = the_route.urgency
+    det.ladder = [r.value for r in the_route.ladder]
+    det.level = 0
+    det.reasons = [*det.reasons, *the_route.reasons]
+    new_by = _respond_by(the_route, now)
+    if new_by is not None and (det.respond_by is None or new_by < det.respond_by):
+        det.respond_by = new_by
+    det.repeat_obs_minutes = _minutes(the_route.repeat_obs_in)
+    det.acknowledge_within_minutes = _minutes(policy.acknowledge_within) or 30
+    det.sbard = {**draft(sbard_facts(session, resident, row, result), the_route).as_dict(),
+                 "recommendation": (det.sbard or {}).get("recommendation")}
+    for step in open_urgent_steps(session, det.id):
+        if step.status == StepStatus.READY:
+            cancel(session, step, f"superseded: now {the_route.urgency.value.replace('_', ' ')}",
+                   now)
+        elif step.assignee_id is not None:
+            level = the_route.urgency.value.replace("_", " ")
+            notify(session, step.assignee_id, "urgent",
+                   f"Worse: {who(resident)} now needs an {level} response "
+                   f"({'; '.join(the_route.reasons)}).", now,
+                   step_id=step.id, resident_id=resident.id)
+    add_event(session, det.journey_id, "deterioration.worse",
+              f"Worse: {before.value.replace('_', ' ')} → "
+              f"{the_route.urgency.value.replace('_', ' ')}: {'; '.join(the_route.reasons)}",
+              now, actor=by, data={"deterioration_id": str(det.id)})
+    open_urgent_step(session, det, resident, now, by=by)
+
+
+def open_urgent_steps(session: Session, deterioration_id: uuid.UUID) -> list[Step]:
+    return list(session.scalars(
+        select(Step).where(Step.deterioration_id == deterioration_id,
+                           Step.kind == StepKind.URGENT_RESPONSE,
+                           Step.status.in_(OPEN_STATUSES))
+        .order_by(Step.opened_at).with_for_update()
+    ))
+
+
+def cancel(session: Session, step: Step, reason: str, now: datetime) -> None:
+    step.status = StepStatus.CANCELLED
+    step.cancelled_reason = reason
+    add_event(session, step.journey_id, "step.cancelled", f"{step.title} cancelled: {reason}",
+              now, step_id=step.id)
+
+
+def urgent_title(det: Deterioration) -> str:
+    responder = Responder(det.ladder[det.level])
+    if responder == Responder.AMBULANCE:
+        return "Call 999 now, then record what happened"
+    what = {Urgency.EMERGENCY: "Emergency response", Urgency.URGENT: "Urgent response",
+            Urgency.SAME_DAY: "Same-day review"}.get(det.urgency, "Review")
+    return f"{what}: {RESPONDER_LABELS[responder]}"
+
+
+def open_urgent_step(
+    session: Session, det: Deterioration, resident: Resident, now: datetime,
+    *, by: User | None = None,
+) -> uuid.UUID | None:
+    """The step for the ladder's current responder, due by the route's clock; its people are
+    told at once. A 999 step is the recorder's own: they are the one making the call."""
+    responder = Responder(det.ladder[det.level])
+    profession = RESPONDER_PROFESSION[responder]
+    is_999 = responder == Responder.AMBULANCE
+    step_id = open_step(session, NewStep(
+        dedupe_key=f"det:{det.id}:respond:{det.urgency.value}:{det.level}",
+        kind=StepKind.URGENT_RESPONSE,
+        title=urgent_title(det),
+        home_id=det.home_id,
+        due_at=det.respond_by or now,
+        deadline_rule=f"escalation-{det.urgency.value}/v1",
+        deadline_base=det.opened_at,
+        priority=1 if det.urgency in (Urgency.EMERGENCY, Urgency.URGENT) else 2,
+        journey_id=det.journey_id,
+        resident_id=det.resident_id,
+        deterioration_id=det.id,
+        candidate_profession=profession.value if profession else None,
+        assignee_id=by.id if is_999 and by is not None else None,
+        instructions="; ".join(det.reasons)[:2000],
+    ), now)
+    if step_id is None:
+        return None
+    det.urgent_step_id = step_id
+    message = (f"{urgent_title(det)} for {who(resident)}"
+               + (f", respond by {det.respond_by:%H:%M}" if det.respond_by and not is_999 else "")
+               + f": {'; '.join(det.reasons)}")
+    recipients = set(responders(session, det.home_id, profession)) if profession else set()
+    home = session.get(CareHome, det.home_id)
+    if home is not None and home.clinical_lead_id and det.urgency == Urgency.EMERGENCY:
+        recipients.add(home.clinical_lead_id)  # every emergency reaches the clinical lead
+    for user_id in recipients:
+        notify(session, user_id, "urgent", message[:1000], now, step_id=step_id,
+               resident_id=resident.id)
+    return step_id
+
+
+def responders(session: Session, home_id: uuid.UUID, profession: Profession) -> list[uuid.UUID]:
+    """Active members of the profession who serve the home."""
+    return list(session.scalars(
+        select(User.id).join(HomeMembership, HomeMembership.user_id == User.id).where(
+            HomeMembership.home_id == home_id, User.profession == profession, User.active)
+    ))
+
+
+# ---------------------------------------------------------------- repeat observations
+
+
+def _answer_repeat_steps(
+    session: Session, resident: Resident, row: ObservationSet, by: User, now: datetime,
+    answering: Step | None,
+) -> None:
+    """A set recorded for the resident answers any repeat-observations step still waiting."""
+    waiting = session.scalars(
+        select(Step).where(Step.resident_id == resident.id,
+                           Step.kind == StepKind.REPEAT_OBSERVATIONS,
+                           Step.status.in_(OPEN_STATUSES))
+        .with_for_update()
+    ).all()
+    for step in waiting:
+        if answering is not None and step.id == answering.id:
+            continue
+        step.status = StepStatus.COMPLETED
+        step.completed_at = now
+        step.completed_by_id = by.id
+        step.assignee_id = step.assignee_id or by.id
+        step.outcome = {"observation_set_id": str(row.id)}
+        add_event(session, step.journey_id, "step.completed",
+                  f"{step.title} completed by {by.display_name}", now, step_id=step.id,
+                  actor=by, data={"late": now > step.due_at})
+
+
+def _request_repeat(
+    session: Session, det: Deterioration, resident: Resident, row: ObservationSet, now: datetime,
+) -> uuid.UUID | None:
+    if det.status != DeteriorationStatus.OPEN or not det.repeat_obs_minutes:
+        return None
+    minutes = det.repeat_obs_minutes
+    return open_step(session, NewStep(
+        dedupe_key=f"det:{det.id}:repeat-after:{row.id}",
+        kind=StepKind.REPEAT_OBSERVATIONS,
+        title=f"Repeat observations (every {_interval_words(minutes)})",
+        home_id=det.home_id,
+        due_at=now + timedelta(minutes=minutes),
+        deadline_rule=f"repeat-observations-{det.urgency.value}/v1",
+        deadline_base=now,
+        priority=1 if det.urgency in (Urgency.EMERGENCY, Urgency.URGENT) else 2,
+        journey_id=det.journey_id,
+        resident_id=resident.id,
+        deterioration_id=det.id,
+        candidate_profession=Profession.CARE_HOME_STAFF.value,
+        instructions="Take a full set of observations and note any change in soft signs.",
+    ), now)
+
+
+def _interval_words(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "hour" if hours == 1 else f"{hours} hours"
+    return f"{minutes} minutes"
+
+
+# ---------------------------------------------------------------- SBARD facts
+
+
+def sbard_facts(
+    session: Session, resident: Resident, row: ObservationSet, result: News2Result,
+) -> SbardFacts:
+    plan = current_plan(session, resident.id)
+    assessment = latest_assessment(session, resident.id)
+    wishes = (plan.escalation_wishes or {}) if plan else {}
+    baseline = baseline_of(session, resident.id)
+    recent = session.scalars(
+        select(ObservationSet.news2_total).where(
+            ObservationSet.resident_id == resident.id, ObservationSet.id != row.id,
+            ObservationSet.news2_total.is_not(None))
+        .order_by(ObservationSet.taken_at.desc()).limit(5)
+    ).all()
+    since = local_date(row.recorded_at) - timedelta(days=30)
+    events = session.execute(
+        select(ResidentEvent.kind, func.count()).where(
+            ResidentEvent.resident_id == resident.id, ResidentEvent.on >= since)
+        .group_by(ResidentEvent.kind)
+    ).tuples().all()
+    counts = dict(events)
+    last_stay: date | None = session.scalar(
+        select(func.max(Episode.started_on)).where(
+            Episode.resident_id == resident.id, Episode.setting == Setting.HOSPITAL)
+    )
+    scored = tuple(
+        f"{sub.parameter.value.replace('_', ' ')} {_shown(sub.value)} ({sub.points})"
+        for sub in result.sub_scores if sub.points
+    )
+    return SbardFacts(
+        news2=result,
+        soft_signs=tuple(SoftSign(s).label for s in row.soft_signs),
+        soft_signs_note=row.soft_signs_note,
+        carer_concerned=row.carer_concerned,
+        medical_emergency=row.medical_emergency,
+        baseline_total=baseline.total if baseline else None,
+        recent_totals=tuple(t for t in reversed(recent) if t is not None),
+        goals=tuple(g.get("description", "") for g in (plan.goals if plan else [])),
+        what_matters=assessment.what_matters if assessment else None,
+        hospital_admission_wish=wishes.get("hospital_admission"),
+        preferred_contact=wishes.get("preferred_contact"),
+        wishes_note=wishes.get("notes"),
+        plan_missing=plan is None,
+        dementia=resident.dementia_status.value,
+        end_of_life=end_of_life(session, resident.id),
+        last_hospital_stay=last_stay,
+        recent_falls=counts.get(ResidentEventKind.FALL, 0),
+        recent_deteriorations=counts.get(ResidentEventKind.DETERIORATION, 0),
+        scored_parameters=scored,
+    )
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "oxygen" if value else "air"
+    return str(value).replace("_", " ")
+
+
+# ---------------------------------------------------------------- leaving the home
+
+
+def close_on_departure(session: Session, resident_id: uuid.UUID, reason: str,
+                       now: datetime) -> None:
+    """The resident left the home (hospital, discharge, death): the escalation ends with them.
+    Its open steps are cancelled by the journey; this closes the deterioration itself."""
+    det = open_deterioration(session, resident_id, lock=True)
+    if det is None:
+        return
+    det.status = DeteriorationStatus.CLOSED
+    det.closed_at = now
+    if det.decision is None:
+        det.decision = f"Closed: {reason}"
+    for step in session.scalars(select(Step).where(Step.deterioration_id == det.id,
+                                                   Step.status.in_(OPEN_STATUSES))):
+        if step.kind != StepKind.AE_REVIEW:
+            cancel(session, step, reason, now)

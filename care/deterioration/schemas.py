@@ -1,0 +1,170 @@
+"""What people send: observations with soft signs, the SpO2 scale, a baseline, the SBARD
+recommendation, the responder's decision, an A&E review and a PCN's escalation ladder."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from care.deterioration.models import ResponseOutcome
+from care.deterioration.news2 import Consciousness, Observations, SpO2Scale, implausible
+from care.types import NO_NUL
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000,
+                                        pattern=NO_NUL)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300,
+                                             pattern=NO_NUL)]
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SoftSign(StrEnum):
+    """Early, non-numeric signs that someone is becoming unwell, in this product's own words
+    (RESTORE2 is a trademarked tool and is not reproduced)."""
+
+    NOT_THEMSELVES = "not_themselves"
+    EATING_DRINKING_LESS = "eating_drinking_less"
+    MORE_CONFUSED = "more_confused"
+    MORE_SLEEPY = "more_sleepy"
+    BREATHING_DIFFERENTLY = "breathing_differently"
+    NEW_PAIN = "new_pain"
+    HAD_A_FALL = "had_a_fall"
+    LESS_MOBILE = "less_mobile"
+    SKIN_CHANGES = "skin_changes"
+    PASSING_LESS_URINE = "passing_less_urine"
+    VOMITING_OR_DIARRHOEA = "vomiting_or_diarrhoea"
+    AGITATED = "agitated"
+
+    @property
+    def label(self) -> str:
+        return SOFT_SIGN_LABELS[self]
+
+
+SOFT_SIGN_LABELS = {
+    SoftSign.NOT_THEMSELVES: "Not their usual self",
+    SoftSign.EATING_DRINKING_LESS: "Eating or drinking less",
+    SoftSign.MORE_CONFUSED: "More confused than usual",
+    SoftSign.MORE_SLEEPY: "Sleepier or harder to wake",
+    SoftSign.BREATHING_DIFFERENTLY: "Breathing differently",
+    SoftSign.NEW_PAIN: "New or worse pain",
+    SoftSign.HAD_A_FALL: "Has had a fall",
+    SoftSign.LESS_MOBILE: "Less able to move about",
+    SoftSign.SKIN_CHANGES: "Skin looks different (pale, mottled, clammy)",
+    SoftSign.PASSING_LESS_URINE: "Passing less urine",
+    SoftSign.VOMITING_OR_DIARRHOEA: "Vomiting or diarrhoea",
+    SoftSign.AGITATED: "More agitated or distressed",
+}
+
+
+class ObservationsIn(_Form):
+    """Any subset of a NEWS2 set, soft signs and concern. Missing values are fine (and shown as
+    missing); implausible ones are refused field by field."""
+
+    respiration_rate: int | None = Field(default=None, title="Respiration rate (breaths/min)")
+    spo2: int | None = Field(default=None, title="SpO2 (%)")
+    on_oxygen: bool | None = Field(default=None, title="On oxygen? (false = room air)")
+    systolic_bp: int | None = Field(default=None, title="Systolic blood pressure (mmHg)")
+    pulse: int | None = Field(default=None, title="Pulse (beats/min)")
+    consciousness: Consciousness | None = Field(
+        default=None, title="Consciousness (ACVPU; new confusion counts as C)")
+    temperature: float | None = Field(default=None, title="Temperature (°C)")
+    soft_signs: list[SoftSign] = Field(default_factory=list, max_length=len(SoftSign),
+                                       title="Soft signs noticed")
+    soft_signs_note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL,
+                                        title="Anything else noticed, in your words")
+    carer_concerned: bool = Field(default=False,
+                                  title="Are you (or the family) worried about them?")
+    medical_emergency: bool = Field(
+        default=False,
+        title="Emergency: not breathing, choking, chest pain, stroke signs, severe bleeding, "
+              "unresponsive or fitting")
+    taken_at: datetime | None = Field(default=None,
+                                      title="When taken (default now; at most 24 hours ago)")
+
+    @field_validator("respiration_rate", "spo2", "systolic_bp", "pulse", "temperature")
+    @classmethod
+    def _plausible(cls, value: int | float | None, info: ValidationInfo) -> int | float | None:
+        """Refused here, with the field and the reason, before anything is stored."""
+        if value is not None and info.field_name is not None:
+            alone: Any = {info.field_name: value}
+            for _, reason in implausible(Observations(**alone)):
+                raise PydanticCustomError("implausible", reason)
+        return value
+
+    @model_validator(mode="after")
+    def _unique_signs(self) -> ObservationsIn:
+        self.soft_signs = sorted(set(self.soft_signs))
+        return self
+
+
+class Spo2ScaleIn(_Form):
+    scale: SpO2Scale
+    reason: Text = Field(title="Why (e.g. COPD with a prescribed 88-92% target)")
+
+
+class BaselineIn(_Form):
+    observation_id: uuid.UUID = Field(title="A full set of observations to use as the baseline")
+    reason: Text
+
+
+class SbardIn(_Form):
+    recommendation: Text = Field(title="Recommendation: what you are asking for")
+
+
+class DecisionIn(_Form):
+    """The responder's decision (SBARD 'D') and what happened; the urgent step's outcome form."""
+
+    decision: Text = Field(title="Decision and plan")
+    outcome: ResponseOutcome = Field(title="Outcome")
+    hospital_name: ShortText | None = Field(default=None, title="Hospital (if admitted)")
+
+    @model_validator(mode="after")
+    def _hospital_when_admitted(self) -> DecisionIn:
+        if self.outcome != ResponseOutcome.ADMITTED and self.hospital_name:
+            raise ValueError("hospital_name is only for an admission")
+        return self
+
+
+class AeReviewOutcome(_Form):
+    """The matron's review of an A&E attendance with the home (Hillingdon's practice)."""
+
+    summary: Text = Field(title="What happened and why")
+    avoidable: bool | None = Field(default=None,
+                                   title="Could it have been avoided? (leave blank if unsure)")
+    learning: str | None = Field(default=None, max_length=4000, pattern=NO_NUL,
+                                 title="Learning and actions for the home")
+
+
+Minutes = Annotated[int, Field(ge=1, le=24 * 60)]
+
+
+class EscalationPolicyIn(_Form):
+    """A PCN's ladder. Every field optional: unset fields keep the product's defaults."""
+
+    high_from: int | None = Field(default=None, ge=1, le=20,
+                                  title="NEWS2 from which risk is high (emergency)")
+    medium_from: int | None = Field(default=None, ge=1, le=20,
+                                    title="NEWS2 from which risk is medium (urgent response)")
+    urgent_response_minutes: Minutes | None = None
+    gp_urgent_minutes: Minutes | None = None
+    same_day_minutes: Minutes | None = None
+    acknowledge_minutes: Minutes | None = None
+    repeat_obs_emergency_minutes: Minutes | None = None
+    repeat_obs_urgent_minutes: Minutes | None = None
+    repeat_obs_same_day_minutes: Minutes | None = None
+    note: str | None = Field(default=None, max_length=500, pattern=NO_NUL)

@@ -1,0 +1,321 @@
+"""Deterioration services for people: record observations, set the SpO2 scale and baseline,
+read the chart and the urgent queue, acknowledge, complete the SBARD, decide, and keep the
+PCN's escalation ladder. They take a session and never commit (the caller owns the
+transaction), and check the care relationship and the role first."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, select
+from sqlalchemy.orm import Session
+
+from care.audit.service import record as audit
+from care.deterioration import recording
+from care.deterioration.models import (
+    Deterioration,
+    DeteriorationStatus,
+    News2Baseline,
+    ObservationSet,
+    PcnEscalationPolicy,
+    Spo2ScaleDecision,
+)
+from care.deterioration.news2 import SCALE_1, SpO2Scale
+from care.deterioration.routes import Policy, policy_values, policy_with
+from care.deterioration.schemas import (
+    BaselineIn,
+    DecisionIn,
+    EscalationPolicyIn,
+    ObservationsIn,
+    SbardIn,
+    Spo2ScaleIn,
+)
+from care.directory.access import ADMIN_ROLES, Actor
+from care.errors import Conflict, InvalidInput, NotFound
+from care.journeys import service as journeys
+from care.journeys.ledger import add_event
+from care.journeys.models import OPEN_STATUSES, Step, StepKind
+from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
+from care.residents.models import Resident, ResidentStatus
+from care.settings import Settings
+from care.types import Role
+
+POLICY_EDITORS = frozenset({Role.CLINICAL_LEAD, *ADMIN_ROLES})
+
+
+def _resident(session: Session, actor: Actor, resident_id: uuid.UUID, *,
+              lock: bool = False) -> Resident:
+    query = select(Resident).where(Resident.id == resident_id)
+    resident = session.scalar(query.with_for_update(of=Resident) if lock else query)
+    if resident is None or not actor.serves(resident.home_id):
+        raise NotFound("resident not found")
+    return resident
+
+
+# ---------------------------------------------------------------- observations
+
+
+def record_observations(
+    session: Session, actor: Actor, resident_id: uuid.UUID, data: ObservationsIn, now: datetime,
+) -> recording.Recorded:
+    """Care staff and clinicians record a set; the escalation it calls for opens at once."""
+    actor.require_role(CLINICAL_ROLES, "record observations")
+    # The resident row lock serialises two sets recorded at once, so one escalation opens.
+    resident = _resident(session, actor, resident_id, lock=True)
+    if resident.status != ResidentStatus.RESIDENT:
+        raise Conflict(f"cannot record observations: the resident is "
+                       f"{resident.status.value.replace('_', ' ')}")
+    recorded = recording.record(session, resident, data, actor.user, now)
+    row = recorded.observation
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="observations.record", entity="observation_set", entity_id=row.id,
+          resident_id=resident.id,
+          after={"news2": row.news2_total, "complete": row.news2_complete,
+                 "urgency": row.urgency.value,
+                 "deterioration_id": str(row.deterioration_id) if row.deterioration_id else None})
+    return recorded
+
+
+@dataclass
+class Chart:
+    resident: Resident
+    observations: list[ObservationSet]  # oldest first
+    baseline: News2Baseline | None
+    scale: SpO2Scale
+    scale_decision: Spo2ScaleDecision | None
+    open_deterioration: Deterioration | None
+
+
+def chart(session: Session, actor: Actor, resident_id: uuid.UUID, *, limit: int = 50) -> Chart:
+    """The resident's recent observations, oldest first, with the baseline and the scale."""
+    resident = _resident(session, actor, resident_id)
+    rows = session.scalars(
+        select(ObservationSet).where(ObservationSet.resident_id == resident.id)
+        .order_by(ObservationSet.taken_at.desc(), ObservationSet.recorded_at.desc())
+        .limit(limit)
+    ).all()
+    decision = recording.scale_decision(session, resident.id)
+    return Chart(resident, list(reversed(rows)), recording.baseline_of(session, resident.id),
+                 decision.scale if decision else SCALE_1, decision,
+                 recording.open_deterioration(session, resident.id))
+
+
+def set_spo2_scale(
+    session: Session, actor: Actor, resident_id: uuid.UUID, data: Spo2ScaleIn, now: datetime,
+) -> Spo2ScaleDecision:
+    """Scale 2 is a clinician's decision for this resident, recorded with who, when and why."""
+    actor.require_role(CLINICIANS, "set the SpO2 scale")
+    resident = _resident(session, actor, resident_id, lock=True)
+    current = recording.scale_decision(session, resident.id)
+    before = current.scale if current else SCALE_1
+    decision = Spo2ScaleDecision(resident_id=resident.id, scale=data.scale, reason=data.reason,
+                                 decided_by_id=actor.id, decided_at=now)
+    session.add(decision)
+    session.flush()
+    audit(session, at=now, actor=actor.user, channel=actor.channel, action="spo2_scale.set",
+          entity="resident", entity_id=resident.id, resident_id=resident.id,
+          before={"scale": before.value}, after={"scale": data.scale.value})
+    return decision
+
+
+def set_baseline(
+    session: Session, actor: Actor, resident_id: uuid.UUID, data: BaselineIn, now: datetime,
+) -> News2Baseline:
+    """A clinician re-baselines the resident from one of their full sets."""
+    actor.require_role(CLINICIANS, "set a NEWS2 baseline")
+    resident = _resident(session, actor, resident_id, lock=True)
+    row = session.get(ObservationSet, data.observation_id)
+    if row is None or row.resident_id != resident.id:
+        raise InvalidInput("is not one of this resident's observation sets",
+                           field="observation_id")
+    if not row.news2_complete or row.news2_total is None:
+        raise InvalidInput("a baseline needs a full set of observations (this one was partial)",
+                           field="observation_id")
+    before = recording.baseline_of(session, resident.id)
+    baseline = News2Baseline(resident_id=resident.id, observation_set_id=row.id,
+                             total=row.news2_total, reason=data.reason, set_by_id=actor.id,
+                             set_at=now)
+    session.add(baseline)
+    session.flush()
+    audit(session, at=now, actor=actor.user, channel=actor.channel, action="news2_baseline.set",
+          entity="resident", entity_id=resident.id, resident_id=resident.id,
+          before={"total": before.total} if before else None, after={"total": row.news2_total})
+    return baseline
+
+
+# ---------------------------------------------------------------- deteriorations
+
+
+@dataclass
+class DeteriorationView:
+    deterioration: Deterioration
+    resident: Resident
+    steps: list[Step]
+    observations: list[ObservationSet]
+
+    @property
+    def current_step(self) -> Step | None:
+        for step in self.steps:
+            if step.id == self.deterioration.urgent_step_id:
+                return step
+        return None
+
+
+def get_deterioration(session: Session, actor: Actor, deterioration_id: uuid.UUID, *,
+                      lock: bool = False) -> Deterioration:
+    query = select(Deterioration).where(Deterioration.id == deterioration_id)
+    det = session.scalar(query.with_for_update() if lock else query)
+    if det is None or not actor.serves(det.home_id):
+        raise NotFound("deterioration not found")
+    return det
+
+
+def view(session: Session, actor: Actor, deterioration_id: uuid.UUID) -> DeteriorationView:
+    det = get_deterioration(session, actor, deterioration_id)
+    resident = session.get(Resident, det.resident_id)
+    assert resident is not None
+    steps = session.scalars(select(Step).where(Step.deterioration_id == det.id)
+                            .order_by(Step.opened_at)).all()
+    observations = session.scalars(
+        select(ObservationSet).where(ObservationSet.deterioration_id == det.id)
+        .order_by(ObservationSet.taken_at)).all()
+    return DeteriorationView(det, resident, list(steps), list(observations))
+
+
+@dataclass
+class QueueItem:
+    deterioration: Deterioration
+    resident: Resident
+    step: Step | None
+    for_me: bool  # the current step is mine, or for my profession
+
+
+def urgent_queue(
+    session: Session, actor: Actor, *, status: str = "open", home_id: uuid.UUID | None = None,
+    limit: int = 100,
+) -> list[QueueItem]:
+    """Deteriorations in the user's homes: open ones soonest-due first (most urgent first
+    on ties); the user's own and their profession's first of all."""
+    conditions: list[Any] = [Deterioration.home_id.in_(actor.home_ids)]
+    if status != "all":
+        conditions.append(Deterioration.status == DeteriorationStatus(status))
+    if home_id is not None:
+        conditions.append(Deterioration.home_id == home_id)
+    mine = and_(Step.status.in_(OPEN_STATUSES),
+                (Step.assignee_id == actor.id)
+                | (Step.candidate_profession == actor.user.profession.value))
+    rows = session.execute(
+        select(Deterioration, Resident, Step)
+        .join(Resident, Resident.id == Deterioration.resident_id)
+        .outerjoin(Step, Step.id == Deterioration.urgent_step_id)
+        .where(*conditions)
+        .order_by(case((mine, 0), else_=1),
+                  Deterioration.status.desc(),  # open before closed
+                  Deterioration.respond_by.asc().nulls_last(),
+                  Deterioration.opened_at.desc())
+        .limit(limit)
+    ).tuples().all()
+    return [QueueItem(d, r, s, bool(s is not None and s.is_open and (
+        s.assignee_id == actor.id or s.candidate_profession == actor.user.profession.value)))
+        for d, r, s in rows]
+
+
+def acknowledge(
+    session: Session, actor: Actor, deterioration_id: uuid.UUID, now: datetime,
+) -> Deterioration:
+    """The responder takes the urgent step: the ladder stops and everyone sees who has it."""
+    det = get_deterioration(session, actor, deterioration_id, lock=True)
+    if det.status != DeteriorationStatus.OPEN:
+        raise Conflict("this deterioration is closed; nothing to acknowledge")
+    if det.urgent_step_id is None:
+        raise Conflict("this deterioration has no urgent step to acknowledge")
+    step = journeys.claim_step(session, actor, det.urgent_step_id, now)
+    add_event(session, det.journey_id, "deterioration.acknowledged",
+              f"Acknowledged by {actor.user.display_name}", now, step_id=step.id,
+              actor=actor.user, data={"deterioration_id": str(det.id)})
+    return det
+
+
+def complete_sbard(
+    session: Session, actor: Actor, deterioration_id: uuid.UUID, data: SbardIn, now: datetime,
+) -> Deterioration:
+    """The staff member adds their recommendation to the drafted SBARD."""
+    actor.require_role(CLINICAL_ROLES, "complete an SBARD")
+    det = get_deterioration(session, actor, deterioration_id, lock=True)
+    before = (det.sbard or {}).get("recommendation")
+    det.sbard = {**(det.sbard or {}), "recommendation": data.recommendation}
+    det.sbard_completed_by_id = actor.id
+    det.sbard_completed_at = now
+    add_event(session, det.journey_id, "deterioration.sbard",
+              f"SBARD recommendation added by {actor.user.display_name}", now, actor=actor.user,
+              data={"deterioration_id": str(det.id)})
+    audit(session, at=now, actor=actor.user, channel=actor.channel, action="sbard.complete",
+          entity="deterioration", entity_id=det.id, resident_id=det.resident_id,
+          before={"recommendation": before}, after={"recommendation": data.recommendation})
+    return det
+
+
+def decide(
+    session: Session, actor: Actor, deterioration_id: uuid.UUID, data: DecisionIn, now: datetime,
+    settings: Settings,
+) -> Step:
+    """The responder's decision and outcome: completes the current urgent step (taking it
+    first if nobody has), which closes the deterioration."""
+    det = get_deterioration(session, actor, deterioration_id)
+    if det.status != DeteriorationStatus.OPEN or det.urgent_step_id is None:
+        raise Conflict("this deterioration is already closed")
+    step = journeys.get_step(session, actor, det.urgent_step_id)
+    if step.assignee_id is None:
+        journeys.claim_step(session, actor, step.id, now)
+    return journeys.complete_step(session, actor, step.id, data.model_dump(mode="json"), now,
+                                  settings)
+
+
+def ae_attendances(session: Session, actor: Actor) -> list[tuple[Step, Resident]]:
+    """A&E attendances waiting for the matron's review with the home."""
+    return list(session.execute(
+        select(Step, Resident).join(Resident, Resident.id == Step.resident_id)
+        .where(Step.kind == StepKind.AE_REVIEW, Step.status.in_(OPEN_STATUSES),
+               Step.home_id.in_(actor.home_ids))
+        .order_by(Step.due_at)
+    ).tuples())
+
+
+# ---------------------------------------------------------------- the PCN's ladder
+
+
+def escalation_policy(session: Session, actor: Actor) -> tuple[Policy, PcnEscalationPolicy | None]:
+    stored = session.get(PcnEscalationPolicy, actor.user.pcn_id)
+    return recording.policy_for_pcn(session, actor.user.pcn_id), stored
+
+
+def set_escalation_policy(
+    session: Session, actor: Actor, data: EscalationPolicyIn, now: datetime,
+) -> Policy:
+    """A clinical lead or admin sets the PCN's ladder; it applies to escalations from now on."""
+    actor.require_role(POLICY_EDITORS, "change the escalation ladder")
+    values = data.model_dump(exclude={"note"}, exclude_none=True)
+    try:
+        policy = policy_with(values)
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise InvalidInput(reason, field=field) from exc
+    stored = session.get(PcnEscalationPolicy, actor.user.pcn_id, with_for_update=True)
+    before = policy_values(recording.policy_for_pcn(session, actor.user.pcn_id))
+    if stored is None:
+        stored = PcnEscalationPolicy(pcn_id=actor.user.pcn_id, values=values,
+                                     updated_by_id=actor.id, updated_at=now, note=data.note)
+        session.add(stored)
+    else:
+        stored.values = values
+        stored.updated_by_id = actor.id
+        stored.updated_at = now
+        stored.note = data.note
+    session.flush()
+    audit(session, at=now, actor=actor.user, channel=actor.channel,
+          action="escalation_policy.set", entity="pcn", entity_id=actor.user.pcn_id,
+          before=dict(before), after=dict(policy_values(policy)))
+    return policy
