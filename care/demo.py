@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from care.assessments.models import CarePlan
 from care.directory.access import load_actor
 from care.directory.models import CareHome, HomeMembership, HomeType, Pcn, User
 from care.directory.service import hash_password
@@ -66,6 +67,8 @@ USERS = [
     ("matron", "Helen Brooks", Role.MDT_MEMBER, Profession.COMMUNITY_MATRON, "*"),
     ("pharmacist", "Tom Achebe", Role.MDT_MEMBER, Profession.PHARMACIST, "*"),
     ("dietitian", "Grace Lin", Role.MDT_MEMBER, Profession.DIETITIAN, "*"),
+    ("ucr", "Nadia Rahman", Role.MDT_MEMBER, Profession.URGENT_COMMUNITY_RESPONSE, "*"),
+    ("palliative", "Ruth Evans", Role.MDT_MEMBER, Profession.PALLIATIVE_CARE, "*"),
     ("staff.oaks", "Maria Santos", Role.CARE_HOME_STAFF, Profession.CARE_HOME_STAFF, "0"),
     ("staff.meadow", "John Pike", Role.CARE_HOME_STAFF, Profession.CARE_HOME_STAFF, "1"),
     ("staff.willow", "Aisha Khan", Role.CARE_HOME_STAFF, Profession.CARE_HOME_STAFF, "2"),
@@ -149,6 +152,7 @@ def seed(
             count += 1
             _progress(session, journey.id, days_ago, rng, clinicians, admitted_at, now, settings)
     _round_history(session, homes, users, now, settings, rng)
+    _observation_history(session, homes[0], users, now, settings, rng)
     return DemoSummary(pcn_id=pcn.id, home_ids=[h.id for h in homes],
                        usernames={u: "" for u in users}, residents=count)
 
@@ -244,3 +248,52 @@ def _round_history(
 
 
 STAFF_SUFFIX = ("oaks", "meadow", "willow")
+
+
+def _observation_history(
+    session: Session, home: CareHome, users: dict[str, User], now: datetime,
+    settings: Settings, rng: random.Random,
+) -> None:
+    """A week of daily observations for a few residents of the first home (their baselines);
+    for one, yesterday's urgent response, answered in time; for another, a concern raised
+    this morning that the GP has still to see (so the urgent queue is not empty)."""
+    from care.deterioration import recording
+    from care.deterioration import service as deterioration
+    from care.deterioration.models import ResponseOutcome
+    from care.deterioration.schemas import DecisionIn, ObservationsIn
+
+    planned = session.scalars(
+        select(Resident).where(
+            Resident.home_id == home.id,
+            select(CarePlan.id).where(CarePlan.resident_id == Resident.id).exists())
+        .order_by(Resident.family_name, Resident.given_name).limit(4)
+    ).all()
+    staff = users["staff.oaks"]
+    for resident in planned:
+        for days_ago in range(7, 0, -1):
+            at = (now - timedelta(days=days_ago)).replace(hour=9, minute=30)
+            recording.record(session, resident, ObservationsIn(
+                respiration_rate=rng.choice([14, 16, 18]), spo2=rng.choice([95, 96, 97]),
+                on_oxygen=False, systolic_bp=rng.randint(118, 142), pulse=rng.randint(64, 86),
+                consciousness="alert", temperature=rng.choice([36.4, 36.7, 36.9])), staff, at)
+    if len(planned) < 2:
+        return
+    yesterday = (now - timedelta(days=1)).replace(hour=15, minute=10)
+    raised = recording.record(session, planned[0], ObservationsIn(
+        respiration_rate=22, spo2=94, on_oxygen=False, systolic_bp=108, pulse=104,
+        consciousness="alert", temperature=38.4, soft_signs=["not_themselves", "more_sleepy"],
+        carer_concerned=True), staff, yesterday)
+    if raised.deterioration is not None:
+        ucr = load_actor(session, users["ucr"])
+        deterioration.acknowledge(session, ucr, raised.deterioration.id,
+                                  yesterday + timedelta(minutes=12))
+        deterioration.decide(session, ucr, raised.deterioration.id, DecisionIn(
+            decision="Chest infection. Antibiotics started; fluids encouraged; observations "
+                     "4-hourly for 24 hours.", outcome=ResponseOutcome.SEEN_IN_HOME),
+            yesterday + timedelta(minutes=95), settings)
+    morning = now - timedelta(minutes=40)
+    recording.record(session, planned[1], ObservationsIn(
+        respiration_rate=18, spo2=95, on_oxygen=False, systolic_bp=124, pulse=92,
+        consciousness="alert", temperature=37.2, soft_signs=["eating_drinking_less"],
+        soft_signs_note="Left most of her breakfast; quieter than usual.",
+        carer_concerned=True), staff, morning)

@@ -50,3 +50,22 @@ def test_demo_round_history(
         statuses = sorted(r.status for r in s.scalars(select(HomeRound)))
         assert statuses.count(RoundStatus.HELD) + statuses.count(RoundStatus.CHECK_IN) == 2
         assert RoundStatus.MISSED in statuses
+
+
+def test_demo_observations_and_escalations(
+    clean_db: None, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    from care.deterioration.models import (
+        Deterioration,
+        DeteriorationStatus,
+        News2Baseline,
+        ResponseOutcome,
+    )
+
+    with sessions() as s, s.begin():
+        demo.seed(s, clock.now(), settings, residents_per_home=20)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(News2Baseline)) == 4
+        outcomes = {(d.status, d.outcome) for d in s.scalars(select(Deterioration))}
+        assert outcomes == {(DeteriorationStatus.CLOSED, ResponseOutcome.SEEN_IN_HOME),
+                            (DeteriorationStatus.OPEN, None)}
