@@ -44,7 +44,7 @@ from care.journeys.models import Step
 from care.residents.models import Resident
 
 router = APIRouter(tags=["deterioration"], responses=problem_responses(401, 404, 422))
-WRITE_PROBLEMS = problem_responses(403, 409)
+WRITE_PROBLEMS = problem_responses(400, 403, 409)
 
 
 @router.post("/residents/{resident_id}/observations", response_model=RecordedOut,
