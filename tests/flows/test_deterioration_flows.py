@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from care.clock import FrozenClock
 from care.deterioration import service as deterioration
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.schemas import DecisionIn, ObservationsIn
@@ -32,13 +33,18 @@ HIGH = {**NORMAL, "respiration_rate": 25, "spo2": 93, "systolic_bp": 105, "pulse
 
 
 @pytest.fixture
-def rt(flow_runtime: Runtime, world: World) -> Runtime:
-    flow_runtime.clock.set(NOW)
+def rt(flow_runtime: Runtime, world: World, clock: FrozenClock) -> Runtime:
+    clock.set(NOW)
     with flow_runtime.sessions() as s, s.begin():
         for username, profession in (("ucr.a", Profession.URGENT_COMMUNITY_RESPONSE),
                                      ("matron.a", Profession.COMMUNITY_MATRON)):
             make_user(s, world.pcn, username, Role.MDT_MEMBER, profession, [world.home_a])
     return flow_runtime
+
+
+def _at(rt: Runtime, when: datetime) -> None:
+    assert isinstance(rt.clock, FrozenClock)
+    rt.clock.set(when)
 
 
 def _resident(rt: Runtime, world: World, hospital: str) -> uuid.UUID:
@@ -84,14 +90,14 @@ async def test_concern_at_news2_zero_escalates_and_climbs_the_ladder_once_per_le
     det_id = recorded.deterioration.id
     assert _ladder(rt, det_id) == ("gp", ["gp:ready"])
 
-    rt.clock.set(NOW + timedelta(minutes=29))
+    _at(rt, NOW + timedelta(minutes=29))
     assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 0}
-    rt.clock.set(NOW + timedelta(minutes=31))
+    _at(rt, NOW + timedelta(minutes=31))
     assert await urgent_ladder() == {"passed_on": 1, "ladder_exhausted": 0}
     assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 0}  # once only
     assert _ladder(rt, det_id) == ("community_matron",
                                    ["gp:cancelled", "community_matron:ready"])
-    rt.clock.set(NOW + timedelta(minutes=62))
+    _at(rt, NOW + timedelta(minutes=62))
     assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 1}
     assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 0}
     with rt.sessions() as s:
@@ -124,7 +130,7 @@ async def test_score_of_8_follows_the_wish_about_hospital(
     with rt.sessions() as s:
         det = s.get(Deterioration, recorded.deterioration.id)
         assert det is not None and det.ladder == ladder
-    rt.clock.set(NOW + timedelta(minutes=31))
+    _at(rt, NOW + timedelta(minutes=31))
     await urgent_ladder()
     responder, steps = _ladder(rt, recorded.deterioration.id)
     if hospital == "no":
@@ -143,7 +149,7 @@ async def test_admission_and_return_restart_the_7_day_deadlines(
     runner = JourneyRunner(rt)
     await runner.drain_until_idle()
     det_id = _observe(rt, world, rid, **HIGH).deterioration.id
-    rt.clock.set(NOW + timedelta(minutes=25))
+    _at(rt, NOW + timedelta(minutes=25))
     with rt.sessions() as s, s.begin():
         staff = load_actor(s, world.users["staff.a"])
         deterioration.decide(s, staff, det_id, DecisionIn(
@@ -157,7 +163,7 @@ async def test_admission_and_return_restart_the_7_day_deadlines(
                                                 Step.kind != StepKind.AE_REVIEW,
                                                 Step.status == StepStatus.READY)).all()
     back = datetime.fromisoformat("2026-11-16T11:00:00+00:00")  # Monday
-    rt.clock.set(back)
+    _at(rt, back)
     with rt.sessions() as s, s.begin():
         residents.record_readmission(s, load_actor(s, world.users["staff.a"]), rid,
                                      ReadmissionIn(readmitted_on=back.date()), back, rt.settings)
