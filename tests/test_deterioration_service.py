@@ -569,3 +569,16 @@ def test_leaving_the_home_closes_the_escalation(
         det = s.get(Deterioration, det_id)
         assert det is not None and det.status == DeteriorationStatus.CLOSED
         assert not open_urgent(s, rid)
+
+
+def test_an_escalation_puts_the_resident_on_the_next_rounds_agenda(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    from care.rounds import service as rounds
+
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        observe(s, world, rid, NOW - timedelta(days=2), **MEDIUM)
+    with sessions() as s:
+        facts = rounds.resident_facts(s, world.home_a.id, NOW.date())
+        assert facts[rid].deterioration_events == 1
