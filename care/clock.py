@@ -14,6 +14,11 @@ def local_date(moment: datetime, tz: str = CARE_TIMEZONE) -> date:
     return moment.astimezone(ZoneInfo(tz)).date()
 
 
+def local_time(moment: datetime, tz: str = CARE_TIMEZONE) -> str:
+    """The wall-clock time people in England see at ``moment``, e.g. "14:30" (BST-aware)."""
+    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

@@ -582,3 +582,23 @@ def test_an_escalation_puts_the_resident_on_the_next_rounds_agenda(
     with sessions() as s:
         facts = rounds.resident_facts(s, world.home_a.id, NOW.date())
         assert facts[rid].deterioration_events == 1
+
+
+def test_two_sets_recorded_at_once_open_one_escalation(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+
+    def record(_: int) -> None:
+        with sessions() as s, s.begin():
+            observe(s, world, rid, NOW, **MEDIUM)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(record, range(4)))
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ObservationSet)) == 4
+        assert s.scalar(select(func.count()).select_from(Deterioration)) == 1
+        assert len(open_urgent(s, rid)) == 1

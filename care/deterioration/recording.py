@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care.assessments.service import current_plan, latest_assessment
-from care.clock import local_date
+from care.clock import local_date, local_time
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -187,6 +187,9 @@ def record(
     completes it); any other open repeat-observations step for the resident is answered too.
     """
     obs = validate(data, now)
+    # One set at a time per resident (also via a repeat-observations step), so two sets
+    # recorded together cannot both open an escalation.
+    session.execute(select(Resident.id).where(Resident.id == resident.id).with_for_update())
     decision = scale_decision(session, resident.id)
     scale = decision.scale if decision else SCALE_1
     result = score(obs, scale)
@@ -401,7 +404,8 @@ def open_urgent_step(
         return None
     det.urgent_step_id = step_id
     message = (f"{urgent_title(det)} for {who(resident)}"
-               + (f", respond by {det.respond_by:%H:%M}" if det.respond_by and not is_999 else "")
+               + (f", respond by {local_time(det.respond_by)}" if det.respond_by and not is_999
+                  else "")
                + f": {'; '.join(det.reasons)}")
     recipients = set(responders(session, det.home_id, profession)) if profession else set()
     home = session.get(CareHome, det.home_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from care.clock import local_date, local_time
 from care.directory.models import CareHome, HomeMembership, User
 from care.journeys.ledger import add_event
 from care.journeys.models import (
@@ -68,7 +69,8 @@ def _escalate(session: Session, step: Step, now: datetime) -> int:
     assert home is not None and resident is not None
     who = f"{resident.given_name} {resident.family_name[:1]}."
     # Urgent clocks run in hours: show the time; pathway deadlines run in days.
-    due = step.due_at.strftime("%d %b %H:%M" if step.priority == 1 else "%d %b %Y")
+    due = (f"{local_date(step.due_at):%d %b} {local_time(step.due_at)}" if step.priority == 1
+           else step.due_at.strftime("%d %b %Y"))
     recipients: set[uuid.UUID] = set()
     if step.assignee_id is not None:
         recipients.add(step.assignee_id)
