@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from care.deterioration.models import ResponseOutcome
 from care.journeys.models import StepKind
 from care.residents.models import ResidentStatus
 from care.residents.rules import nhs_number_problem
@@ -229,8 +232,9 @@ YES_NO_ITEMS: list[dict[str, str]] = [
     {"value": "no", "text": "No"},
 ]
 OUTCOME_WORDS: dict[str, str] = {
-    item["value"]: item["text"]
-    for item in (*CONTACT_ITEMS, *REGISTRATION_ITEMS, *DEMENTIA_OFFER_ITEMS)
+    **{item["value"]: item["text"]
+       for item in (*CONTACT_ITEMS, *REGISTRATION_ITEMS, *DEMENTIA_OFFER_ITEMS)},
+    **{outcome.value: outcome.label for outcome in ResponseOutcome},
 }
 
 
@@ -239,6 +243,8 @@ def parse_outcome(kind: StepKind, form: Mapping[str, str]) -> OutcomeForm:
         parsed = _parse_assessment(form)
     elif kind == StepKind.PCSP:
         parsed = _parse_pcsp(form)
+    elif kind == StepKind.AE_REVIEW:
+        parsed = _parse_ae_review(form)
     else:
         parsed = _parse_round_outcome(kind, form)
     parsed.kind = kind
@@ -358,12 +364,14 @@ def outcome_input_id(path: str, parsed: OutcomeForm) -> str:
 
 def outcome_errors(errors: list[dict[str, str]], parsed: OutcomeForm) -> FieldErrors:
     found = FieldErrors()
+    # The A&E review's "summary" is what happened, not the medication review's summary.
+    labels = AE_REVIEW_LABELS if parsed.kind == StepKind.AE_REVIEW else None
     for error in errors:
         path = error.get("field") or "outcome"
         input_id = outcome_input_id(path, parsed)
         if input_id == "agenda_checked":
             path = "agenda_checked"
-        found.add(input_id, message_for(path, error.get("reason", "")))
+        found.add(input_id, message_for(path, error.get("reason", ""), labels))
     return found
 
 
@@ -600,3 +608,186 @@ def simple_errors(errors: list[dict[str, str]], labels: Mapping[str, str] | None
         head = (error.get("field") or "reason").split(".")[0]
         found.add(f"{prefix}{head}", message_for(head, error.get("reason", ""), labels))
     return found
+
+
+# ---------------------------------------------------------------- deterioration
+
+
+@dataclass(frozen=True)
+class VitalField:
+    """A number typed on the observation form, in NEWS2 chart order."""
+
+    name: str
+    label: str
+    suffix: str
+    hint: str
+    words: str  # in an error message: "Enter the pulse as a whole number"
+    decimal: bool = False
+
+
+VITALS: tuple[VitalField, ...] = (
+    VitalField("respiration_rate", "Breathing rate", "breaths a minute",
+               "Count the breaths for a full minute", "the breathing rate"),
+    VitalField("spo2", "Oxygen level (SpO2)", "%", "From the finger probe", "the oxygen level"),
+    VitalField("systolic_bp", "Blood pressure: the top number", "mmHg",
+               "The systolic pressure, for example 128 from 128/80",
+               "the top blood pressure number"),
+    VitalField("pulse", "Pulse", "beats a minute", "Count for a full minute if irregular",
+               "the pulse"),
+    VitalField("temperature", "Temperature", "°C", "For example, 37.2", "the temperature",
+               decimal=True),
+)
+OXYGEN_ITEMS: list[dict[str, str]] = [
+    {"value": "air", "text": "Breathing room air"},
+    {"value": "oxygen", "text": "On oxygen"},
+]
+CONSCIOUSNESS_ITEMS: list[dict[str, str]] = [
+    {"value": "alert", "text": "Alert: awake, as usual for them"},
+    {"value": "new_confusion", "text": "New confusion, or more confused than usual"},
+    {"value": "voice", "text": "Only responds when you speak to them"},
+    {"value": "pain", "text": "Only responds to pain"},
+    {"value": "unresponsive", "text": "Does not respond at all"},
+]
+CONSCIOUSNESS_WORDS = {
+    "alert": "Alert", "new_confusion": "New confusion", "voice": "Voice", "pain": "Pain",
+    "unresponsive": "Unresponsive",
+}
+OBSERVATION_LABELS: dict[str, str] = {
+    **{v.name: v.words for v in VITALS},
+    "on_oxygen": "whether they are on air or oxygen",
+    "consciousness": "how alert they are",
+    "soft_signs": "the signs noticed",
+    "soft_signs_note": "what else you noticed",
+    "taken_at": "the time the observations were taken",
+}
+SIGN_PREFIX = "sign-"
+TAKEN_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$")
+
+
+def parse_observations(
+    form: Mapping[str, str], now: datetime, tz: str
+) -> tuple[dict[str, Any], FieldErrors]:
+    """The observation form as ``ObservationsIn`` input: a blank box is a value not taken.
+    Soft signs come as one checkbox each (``sign-<value>``), so none is lost to the form's
+    one-value-per-name reading."""
+    data: dict[str, Any] = {}
+    problems = FieldErrors()
+    for vital in VITALS:
+        _put(data, vital.name, _text(form, vital.name).replace(",", ".") if vital.decimal
+             else _text(form, vital.name))
+    oxygen = _text(form, "on_oxygen")
+    if oxygen in ("air", "oxygen"):
+        data["on_oxygen"] = oxygen == "oxygen"
+    _put(data, "consciousness", _text(form, "consciousness"))
+    signs = sorted(key.removeprefix(SIGN_PREFIX) for key, value in form.items()
+                   if key.startswith(SIGN_PREFIX) and value == "yes")
+    if signs:
+        data["soft_signs"] = signs
+    _put(data, "soft_signs_note", _text(form, "soft_signs_note"))
+    data["carer_concerned"] = _text(form, "carer_concerned") == "yes"
+    data["medical_emergency"] = _text(form, "medical_emergency") == "yes"
+    taken = _text(form, "taken_at")
+    if taken:
+        found = TAKEN_TIME.match(taken)
+        if found is None:
+            problems.add("taken_at", "Enter the time as hours and minutes, for example 14:30")
+        else:
+            data["taken_at"] = _taken_at(int(found.group(1)), int(found.group(2)), now, tz)
+    return data, problems
+
+
+def _taken_at(hour: int, minute: int, now: datetime, tz: str) -> str:
+    """A clock time today; a time later than now is last night's (recorded after midnight)."""
+    local = now.astimezone(ZoneInfo(tz))
+    at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if at > local + timedelta(minutes=5):
+        at -= timedelta(days=1)
+    return at.isoformat()
+
+
+def observation_errors(errors: list[dict[str, str]], found: FieldErrors | None = None
+                       ) -> FieldErrors:
+    """Errors onto the observation form's inputs, in the order of the form."""
+    found = found or FieldErrors()
+    order = ["medical_emergency", *(v.name for v in VITALS), "on_oxygen", "consciousness",
+             "soft_signs", "soft_signs_note", "taken_at"]
+
+    def head_of(error: dict[str, str]) -> str:
+        parts = [p for p in (error.get("field") or "observations").split(".")
+                 if p != "outcome" and not p.isdigit()]
+        return parts[0] if parts else "observations"
+
+    for error in sorted(errors, key=lambda e: order.index(head_of(e))
+                        if head_of(e) in order else len(order)):
+        head, reason = head_of(error), error.get("reason", "")
+        if head in ("observations", "body"):
+            found.add("respiration_rate", "Enter at least one observation, or tick a sign you "
+                                          "noticed, or say you are worried")
+            continue
+        low = reason.lower()
+        label = OBSERVATION_LABELS.get(head, head.replace("_", " "))
+        vital = next((v for v in VITALS if v.name == head), None)
+        if vital is not None and ("valid integer" in low or "valid number" in low):
+            example = "for example 37.2" if vital.decimal else "a whole number"
+            found.add(head, f"Enter {label} as {example}")
+        elif vital is not None:
+            # The domain's own words: what is wrong with the reading, and what to do.
+            found.add(head, f"{label.removeprefix('the ').capitalize()}: {reason}")
+        else:
+            found.add(head, message_for(head, reason, OBSERVATION_LABELS))
+    return found
+
+
+OUTCOME_ITEMS: list[dict[str, str]] = [
+    {"value": o.value, "text": o.label} for o in ResponseOutcome
+]
+DECISION_LABELS = {"decision": "your decision and plan", "outcome": "what happened",
+                   "hospital_name": "the hospital", "recommendation": "your recommendation",
+                   "reason": "the reason", "scale": "the SpO2 scale",
+                   "observation_id": "the set of observations to use as the baseline"}
+
+
+def parse_response_decision(form: Mapping[str, str]) -> dict[str, Any]:
+    """The responder's decision; the hospital only travels with an admission."""
+    data: dict[str, Any] = {"decision": _text(form, "decision")}
+    _put(data, "outcome", _text(form, "outcome"))
+    if data.get("outcome") == ResponseOutcome.ADMITTED.value:
+        _put(data, "hospital_name", _text(form, "hospital_name"))
+    return data
+
+
+def response_decision_errors(errors: list[dict[str, str]]) -> FieldErrors:
+    """The decision form's errors, in its order: what happened, the hospital, the decision."""
+    found = FieldErrors()
+    order = ["outcome", "hospital_name", "decision"]
+
+    def head_of(error: dict[str, str]) -> str:
+        parts = [p for p in (error.get("field") or "decision").split(".") if p != "outcome"]
+        # "outcome.outcome" (the step's form) and "outcome" (the schema) are the same radios.
+        return parts[0] if parts else "outcome"
+
+    for error in sorted(errors, key=lambda e: order.index(head_of(e))
+                        if head_of(e) in order else len(order)):
+        head = head_of(error)
+        if head == "outcome":
+            found.add("outcome", "Select what happened")
+        else:
+            found.add(head, message_for(head, error.get("reason", ""), DECISION_LABELS))
+    return found
+
+
+AVOIDABLE_ITEMS: list[dict[str, str]] = [
+    {"value": "yes", "text": "Yes, it could have been avoided"},
+    {"value": "no", "text": "No"},
+    {"value": "unsure", "text": "Not sure"},
+]
+AE_REVIEW_LABELS = {"summary": "what happened and why", "learning": "the learning and actions"}
+
+
+def _parse_ae_review(form: Mapping[str, str]) -> OutcomeForm:
+    avoidable = _text(form, "avoidable")
+    return OutcomeForm({
+        "summary": _text(form, "summary"),
+        "avoidable": {"yes": True, "no": False}.get(avoidable),
+        "learning": _optional(form, "learning"),
+    })

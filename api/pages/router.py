@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
+from api.pages import deterioration as deterioration_pages
 from api.pages import forms
 from api.pages.web import (
     CSRF_FIELD,
@@ -63,6 +64,8 @@ from care.rounds import service as rounds_service
 from care.settings import Settings
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+# First: '/residents/{id}/observations' would otherwise be taken for a residence change below.
+router.include_router(deterioration_pages.router)
 
 MY_WORK_LIMIT = 100
 COORDINATOR_LIMIT = 200
@@ -251,6 +254,7 @@ def _step_page(
         "yes_no_items": forms.YES_NO_ITEMS,
         "outcome_words": forms.OUTCOME_WORDS,
         "deprescribed_rows": range(forms.DEPRESCRIBED_ROWS),
+        "avoidable_items": forms.AVOIDABLE_ITEMS,
     }, now=now, settings=page.settings, status_code=status_code)
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import jwt
 from fastapi import Depends, Request
@@ -26,11 +27,19 @@ from starlette.responses import RedirectResponse, Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.security import ALGORITHM, SESSION_COOKIE, csrf_ok, csrf_token, read_token
+from care.deterioration.service import urgent_queue
 from care.directory.access import OVERSEEING_ROLES, Actor, load_actor
 from care.directory.service import get_user
 from care.errors import Conflict, Forbidden, NotFound
 from care.journeys.notifications import unread_count
-from care.journeys.wording import date_in_words, datetime_in_words, due_in_words, is_overdue
+from care.journeys.steps import CLINICAL_ROLES
+from care.journeys.wording import (
+    DEFAULT_TZ,
+    date_in_words,
+    datetime_in_words,
+    due_in_words,
+    is_overdue,
+)
 from care.residents.rules import format_nhs_number
 from care.rounds.service import MDT_ROLES
 from care.settings import Settings
@@ -55,6 +64,14 @@ def _iso_date_words(value: str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _time_words(value: datetime | None) -> str:
+    """A local clock time, as NHS.UK writes it: "4:05pm"."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(DEFAULT_TZ))
+    return f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
 def _environment() -> Environment:
     """Our templates first, then the NHS.UK component macros (``nhsuk/components/...``)."""
     env = Environment(
@@ -72,6 +89,7 @@ def _environment() -> Environment:
     env.filters["date_words"] = date_in_words
     env.filters["datetime_words"] = datetime_in_words
     env.filters["iso_date_words"] = _iso_date_words
+    env.filters["time_words"] = _time_words
     env.filters["humanise"] = lambda value: str(getattr(value, "value", value)).replace("_", " ")
     return env
 
@@ -150,6 +168,8 @@ class PageSession:
     settings: Settings
     # Unread notifications, for the count in the header on every page.
     unread: int = 0
+    # Open deteriorations waiting on this person (or their profession), for the header.
+    urgent: int = 0
 
     @property
     def can_coordinate(self) -> bool:
@@ -168,6 +188,15 @@ class PageSession:
     def can_prepare_rounds(self) -> bool:
         return self.actor.role in ROUND_PREPARING_ROLES
 
+    @property
+    def can_record_observations(self) -> bool:
+        return self.actor.role in CLINICAL_ROLES
+
+    @property
+    def sees_urgent(self) -> bool:
+        """Everyone who serves homes; admins run the service and respond to no one."""
+        return self.actor.role != Role.ADMIN
+
 
 def get_page_session(
     request: Request, session: SessionDep, ctx: ContextDep, now: NowDep
@@ -180,8 +209,10 @@ def get_page_session(
     if user is None:
         raise LoginRequired
     actor = load_actor(session, user, channel="web")
+    urgent = (sum(1 for item in urgent_queue(session, actor) if item.for_me)
+              if actor.role != Role.ADMIN else 0)
     return PageSession(actor, csrf_token(ctx.settings.secret_key, claims["jti"]), ctx.settings,
-                       unread=unread_count(session, user.id))
+                       unread=unread_count(session, user.id), urgent=urgent)
 
 
 PageSessionDep = Annotated[PageSession, Depends(get_page_session)]

@@ -1,0 +1,575 @@
+"""Deterioration and urgent response pages: care-home staff record observations from a phone
+and see at once what happens next (999 first, when it is 999); the observation chart; the
+responders' urgent queue; and the SBARD page where the responder acknowledges and records the
+decision. Plain form POSTs over ``care.deterioration.service``, as the JSON API uses."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
+from starlette.responses import Response
+
+from api.deps import ContextDep, NowDep, SessionDep
+from api.deterioration_schemas import chart_people, deterioration_people
+from api.pages import forms
+from api.pages.chart import ChartPoint, plot
+from api.pages.web import (
+    CSRF_FIELD,
+    CheckedSessionDep,
+    FormDep,
+    PageRoute,
+    PageSession,
+    PageSessionDep,
+    flash,
+    redirect,
+    render,
+)
+from api.schemas import names_for
+from care.audit.service import record as audit
+from care.audit.service import record_seen
+from care.deterioration import service
+from care.deterioration.models import (
+    Deterioration,
+    DeteriorationStatus,
+    ObservationSet,
+    ResponseOutcome,
+)
+from care.deterioration.news2 import News2Result, Parameter, SpO2Scale, SubScore
+from care.deterioration.routes import Responder, Urgency
+from care.deterioration.sbard import RESPONDER_LABELS
+from care.deterioration.schemas import (
+    SOFT_SIGN_LABELS,
+    BaselineIn,
+    DecisionIn,
+    ObservationsIn,
+    SbardIn,
+    SoftSign,
+    Spo2ScaleIn,
+)
+from care.directory.access import Actor
+from care.errors import Conflict, Forbidden, InvalidInput, NotFound
+from care.journeys import service as journeys
+from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
+from care.residents import service as residents
+from care.residents.models import Resident, ResidentStatus
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+URGENCY_WORDS: dict[Urgency, tuple[str, str]] = {
+    Urgency.EMERGENCY: ("Emergency", "red"),
+    Urgency.URGENT: ("Urgent", "orange"),
+    Urgency.SAME_DAY: ("Same day", "yellow"),
+    Urgency.ROUTINE: ("Routine", "grey"),
+}
+PARAMETER_WORDS: dict[str, str] = {
+    "respiration_rate": "breathing rate",
+    "spo2": "oxygen level (SpO2)",
+    "air_or_oxygen": "air or oxygen",
+    "systolic_bp": "blood pressure",
+    "pulse": "pulse",
+    "consciousness": "how alert they are",
+    "temperature": "temperature",
+}
+SCALE_ITEMS = [
+    {"value": SpO2Scale.SCALE_1.value, "text": "Scale 1 (most people)"},
+    {"value": SpO2Scale.SCALE_2.value,
+     "text": "Scale 2: hypercapnic respiratory failure with a prescribed 88-92% target"},
+]
+SCALE_WORDS = {SpO2Scale.SCALE_1: "Scale 1", SpO2Scale.SCALE_2: "Scale 2 (target 88-92%)"}
+SOFT_SIGN_FIELDS = [(forms.SIGN_PREFIX + sign.value, label)
+                    for sign, label in SOFT_SIGN_LABELS.items()]
+
+
+def _errors_of(exc: ValidationError) -> list[dict[str, str]]:
+    return [{"field": ".".join(str(p) for p in err["loc"]), "reason": err["msg"]}
+            for err in exc.errors()]
+
+
+def _values(form: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in form.items() if k != CSRF_FIELD}
+
+
+def _may_perform(actor: Actor, step: Step) -> bool:
+    try:
+        journeys.require_performer(actor, step, "do this step")
+    except Forbidden:
+        return False
+    return True
+
+
+def responder_words(det: Deterioration, level: int | None = None) -> str:
+    """Who the ladder is at ("the GP"), in the SBARD's words."""
+    return RESPONDER_LABELS[Responder(det.ladder[det.level if level is None else level])]
+
+
+def calls_999(det: Deterioration) -> bool:
+    """The open escalation's current responder is a 999 ambulance: the home calls now."""
+    return (det.status == DeteriorationStatus.OPEN
+            and Responder(det.ladder[det.level]) == Responder.AMBULANCE)
+
+
+def stored_news2(row: ObservationSet) -> News2Result:
+    """The NEWS2 as it was scored and stored with the set (for its words: never re-scored)."""
+    values: dict[Parameter, Any] = {
+        Parameter.RESPIRATION_RATE: row.respiration_rate, Parameter.SPO2: row.spo2,
+        Parameter.AIR_OR_OXYGEN: row.on_oxygen, Parameter.SYSTOLIC_BP: row.systolic_bp,
+        Parameter.PULSE: row.pulse,
+        Parameter.CONSCIOUSNESS: row.consciousness.value if row.consciousness else None,
+        Parameter.TEMPERATURE: float(row.temperature) if row.temperature is not None else None,
+    }
+    order = list(Parameter)
+    subs = sorted(((Parameter(name), points) for name, points in row.sub_scores.items()),
+                  key=lambda item: order.index(item[0]))
+    return News2Result(
+        scale=row.spo2_scale,
+        sub_scores=tuple(SubScore(p, values[p], points) for p, points in subs),
+        missing=tuple(sorted((Parameter(m) for m in row.missing), key=order.index)),
+        complete=row.news2_complete, total=row.news2_total or 0,
+        single_parameter_3=row.single_parameter_3, risk=row.risk)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value of a set in the chart's table: what was taken, and what it scored."""
+
+    parameter: str
+    text: str  # "not taken" when missing: never shown as normal
+    points: int | None
+    taken: bool
+
+
+def cells(row: ObservationSet) -> list[Cell]:
+    """The set's seven values in NEWS2 chart order."""
+    shown: dict[str, str | None] = {
+        "respiration_rate": None if row.respiration_rate is None else str(row.respiration_rate),
+        "spo2": None if row.spo2 is None else f"{row.spo2}%",
+        "air_or_oxygen": None if row.on_oxygen is None
+        else ("Oxygen" if row.on_oxygen else "Air"),
+        "systolic_bp": None if row.systolic_bp is None else str(row.systolic_bp),
+        "pulse": None if row.pulse is None else str(row.pulse),
+        "consciousness": None if row.consciousness is None
+        else forms.CONSCIOUSNESS_WORDS[row.consciousness.value],
+        "temperature": None if row.temperature is None else f"{row.temperature}°C",
+    }
+    found = []
+    for parameter in Parameter:
+        text = shown[parameter.value]
+        points = row.sub_scores.get(parameter.value)
+        if text is None:
+            found.append(Cell(parameter.value, "not taken", None, False))
+        else:
+            # Taken but not scored: SpO2 on scale 2 without air or oxygen recorded.
+            found.append(Cell(parameter.value, text if points is not None
+                              else f"{text} (not scored)", points, True))
+    return found
+
+
+def _common(page: PageSession) -> dict[str, Any]:
+    return {"urgency_words": URGENCY_WORDS, "parameter_words": PARAMETER_WORDS,
+            "sign_labels": {s.value: s.label for s in SoftSign},
+            "consciousness_words": forms.CONSCIOUSNESS_WORDS,
+            "wish_words": forms.HOSPITAL_WISH_WORDS,
+            "responder_words": responder_words, "cells": cells,
+            "tz": page.settings.timezone}
+
+
+# ---------------------------------------------------------------- recording observations
+
+
+def _repeat_step(session: SessionDep, actor: Actor, resident_id: uuid.UUID,
+                 step_id: uuid.UUID | None) -> Step | None:
+    """The repeat-observations step the link named, while it is still waiting."""
+    if step_id is None:
+        return None
+    step = journeys.get_step(session, actor, step_id)
+    if (step.kind != StepKind.REPEAT_OBSERVATIONS or step.resident_id != resident_id
+            or not step.is_open):
+        return None
+    return step
+
+
+def _recordable(session: SessionDep, page: PageSession, resident_id: uuid.UUID) -> Resident:
+    page.actor.require_role(CLINICAL_ROLES, "record observations")
+    resident = residents.get_resident(session, page.actor, resident_id)
+    if resident.status != ResidentStatus.RESIDENT:
+        raise Conflict(f"cannot record observations: {resident.display_name} is "
+                       f"{resident.status.value.replace('_', ' ')}")
+    return resident
+
+
+def _form_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep,
+    resident_id: uuid.UUID, *, step: Step | None, values: dict[str, str],
+    errors: forms.FieldErrors | None = None, status_code: int = 200,
+) -> Response:
+    resident = _recordable(session, page, resident_id)
+    action = f"/residents/{resident_id}/observations/new" + (f"?step={step.id}" if step else "")
+    return render(request, "pages/observations_new.html", page, {
+        "resident": resident, "step": step, "action": action,
+        "values": values, "errors": errors or forms.FieldErrors(),
+        "vitals": forms.VITALS, "oxygen_items": forms.OXYGEN_ITEMS,
+        "consciousness_items": forms.CONSCIOUSNESS_ITEMS,
+        "sign_items": [{"name": name, "id": name, "value": "yes", "text": label,
+                        "checked": values.get(name) == "yes"} for name, label in SOFT_SIGN_FIELDS],
+        "yes_no_items": forms.YES_NO_ITEMS,
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+@router.get("/residents/{resident_id}/observations/new")
+def observation_form(
+    request: Request, resident_id: uuid.UUID, page: PageSessionDep, session: SessionDep,
+    now: NowDep, step: uuid.UUID | None = None,
+) -> Response:
+    answering = _repeat_step(session, page.actor, resident_id, step)
+    return _form_page(request, page, session, now, resident_id, step=answering, values={})
+
+
+@router.post("/residents/{resident_id}/observations/new")
+def record_observations(
+    request: Request, resident_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
+    session: SessionDep, ctx: ContextDep, now: NowDep, step: uuid.UUID | None = None,
+) -> Response:
+    """Validated field by field before anything is stored; a repeat-observations step named
+    by the link is completed with the set (the journey records who answered it)."""
+    answering = _repeat_step(session, page.actor, resident_id, step)
+    raw, problems = forms.parse_observations(form, now, ctx.settings.timezone)
+
+    def again(errors: forms.FieldErrors) -> Response:
+        return _form_page(request, page, session, now, resident_id, step=answering,
+                          values=_values(form), errors=errors, status_code=422)
+
+    try:
+        data = ObservationsIn.model_validate(raw)
+    except ValidationError as exc:
+        return again(forms.observation_errors(_errors_of(exc), problems))
+    if problems:
+        return again(problems)
+    try:
+        if answering is not None and _may_perform(page.actor, answering):
+            done = journeys.complete_step(session, page.actor, answering.id,
+                                          data.model_dump(mode="json"), now, ctx.settings)
+            observation_id = uuid.UUID(str((done.outcome or {})["observation_set_id"]))
+        else:
+            # Anyone else's set answers the waiting repeat step too (the domain sees to it).
+            recorded = service.record_observations(session, page.actor, resident_id, data, now)
+            observation_id = recorded.observation.id
+    except InvalidInput as exc:
+        session.rollback()
+        answering = _repeat_step(session, page.actor, resident_id, step)
+        return again(forms.observation_errors(exc.errors))
+    session.commit()
+    return redirect(f"/residents/{resident_id}/observations/{observation_id}")
+
+
+@dataclass
+class NextSteps:
+    """What happens after a set, in the words the result page uses."""
+
+    call_999: bool = False
+    responder: str | None = None
+    respond_by: datetime | None = None
+    acknowledged_by: str | None = None
+    next_responder: str | None = None
+    acknowledge_minutes: int | None = None
+    repeat_by: datetime | None = None
+    repeat_step: Step | None = None
+    reasons: tuple[str, ...] = ()
+    closed: bool = False
+
+
+def _next_steps(row: ObservationSet, view: service.DeteriorationView | None,
+                names: dict[uuid.UUID, str]) -> NextSteps:
+    if view is None:
+        return NextSteps()
+    det = view.deterioration
+    if det.status != DeteriorationStatus.OPEN:
+        return NextSteps(reasons=tuple(det.reasons), closed=True)
+    step = view.current_step
+    repeat = next((s for s in view.steps
+                   if s.kind == StepKind.REPEAT_OBSERVATIONS and s.is_open), None)
+    return NextSteps(
+        # 999 when this set is what calls for it; a later, calmer set does not repeat the call.
+        call_999=calls_999(det) and row.urgency == Urgency.EMERGENCY,
+        responder=responder_words(det),
+        respond_by=det.respond_by,
+        acknowledged_by=names.get(step.assignee_id) if step and step.assignee_id else None,
+        next_responder=responder_words(det, det.level + 1)
+        if det.level + 1 < len(det.ladder) else None,
+        acknowledge_minutes=det.acknowledge_within_minutes,
+        repeat_by=repeat.due_at if repeat else None,
+        repeat_step=repeat,
+        reasons=tuple(det.reasons),
+    )
+
+
+@router.get("/residents/{resident_id}/observations/{observation_id}")
+def observation_result(
+    request: Request, resident_id: uuid.UUID, observation_id: uuid.UUID, page: PageSessionDep,
+    session: SessionDep, now: NowDep,
+) -> Response:
+    chart = service.chart(session, page.actor, resident_id)
+    row = next((o for o in chart.observations if o.id == observation_id), None)
+    if row is None:
+        raise NotFound("observation set not found")
+    view = service.view(session, page.actor, row.deterioration_id) if row.deterioration_id \
+        else None
+    names = names_for(session, [row.recorded_by_id, *(
+        s.assignee_id for s in (view.steps if view else []))])
+    audit(session, at=now, actor=page.actor.user, action="observations.view",
+          entity="observation_set", entity_id=row.id, resident_id=resident_id, channel="web")
+    session.commit()
+    return render(request, "pages/observation_result.html", page, {
+        **_common(page),
+        "resident": chart.resident, "row": row, "news2": stored_news2(row),
+        "deterioration": view.deterioration if view else None,
+        "next": _next_steps(row, view, names), "names": names,
+        "baseline_set": chart.baseline is not None
+        and chart.baseline.observation_set_id == row.id,
+    }, now=now, settings=page.settings)
+
+
+# ---------------------------------------------------------------- the chart
+
+
+def _chart_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep,
+    resident_id: uuid.UUID, *, errors: forms.FieldErrors | None = None,
+    values: dict[str, str] | None = None, status_code: int = 200,
+) -> Response:
+    data = service.chart(session, page.actor, resident_id)
+    names = names_for(session, chart_people(data))
+    baseline = data.baseline
+    geometry = plot([ChartPoint(o.taken_at, o.news2_total, o.news2_complete)
+                     for o in data.observations],
+                    baseline.total if baseline else None, tz=page.settings.timezone)
+    audit(session, at=now, actor=page.actor.user, action="observations.view",
+          entity="resident", entity_id=resident_id, resident_id=resident_id, channel="web")
+    session.commit()
+    full_sets = [o for o in reversed(data.observations)
+                 if o.news2_complete and o.news2_total is not None]
+    zone = ZoneInfo(page.settings.timezone)
+    return render(request, "pages/observations.html", page, {
+        **_common(page),
+        "chart": data, "resident": data.resident, "plot": geometry, "names": names,
+        "rows": [(o, stored_news2(o)) for o in reversed(data.observations)],
+        "scale_words": SCALE_WORDS, "scale_items": SCALE_ITEMS,
+        "baseline_items": [{"value": "", "text": "Choose a full set"}] + [
+            {"value": str(o.id), "text": f"NEWS2 {o.news2_total}, taken "
+             + o.taken_at.astimezone(zone).strftime("%-d %b %H:%M")} for o in full_sets],
+        "can_record": page.can_record_observations
+        and data.resident.status == ResidentStatus.RESIDENT,
+        "is_clinician": page.actor.role in CLINICIANS,
+        "description": _chart_words(data.observations, baseline.total if baseline else None),
+        "errors": errors or forms.FieldErrors(), "values": values or {},
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+def _chart_words(rows: list[ObservationSet], baseline: int | None) -> str:
+    """The chart in one paragraph, for screen readers (the table below has every value)."""
+    scored = [o for o in rows if o.news2_total is not None]
+    if not scored:
+        return "No NEWS2 scores recorded yet."
+    latest = scored[-1]
+    words = [f"NEWS2 totals of {len(scored)} sets, oldest first: "
+             + ", ".join(f"{o.news2_total}{'' if o.news2_complete else ' (partial)'}"
+                         for o in scored) + "."]
+    words.append(f"Latest {latest.news2_total}.")
+    words.append(f"Baseline {baseline}." if baseline is not None else "No baseline set.")
+    return " ".join(words)
+
+
+@router.get("/residents/{resident_id}/observations")
+def observation_chart(
+    request: Request, resident_id: uuid.UUID, page: PageSessionDep, session: SessionDep,
+    now: NowDep,
+) -> Response:
+    return _chart_page(request, page, session, now, resident_id)
+
+
+def _clinician_change(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep,
+    resident_id: uuid.UUID, form: dict[str, str], schema: type[BaseModel], prefix: str,
+) -> BaseModel | Response:
+    """The scale or baseline form, validated; or the chart again with the errors."""
+    raw = {k: v.strip() for k, v in _values(form).items() if v.strip()}
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as exc:
+        errors = forms.simple_errors(_errors_of(exc), forms.DECISION_LABELS, prefix=prefix)
+        return _chart_page(request, page, session, now, resident_id, errors=errors,
+                           values={prefix + k: v for k, v in _values(form).items()},
+                           status_code=422)
+
+
+@router.post("/residents/{resident_id}/observations/scale")
+def set_scale(
+    request: Request, resident_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
+    session: SessionDep, now: NowDep,
+) -> Response:
+    page.actor.require_role(CLINICIANS, "set the SpO2 scale")
+    data = _clinician_change(request, page, session, now, resident_id, form, Spo2ScaleIn,
+                             "scale-")
+    if not isinstance(data, Spo2ScaleIn):
+        assert isinstance(data, Response)
+        return data
+    service.set_spo2_scale(session, page.actor, resident_id, data, now)
+    session.commit()
+    response = redirect(f"/residents/{resident_id}/observations")
+    flash(response, f"SpO2 {SCALE_WORDS[data.scale].lower()} set. Observations from now on "
+                    "are scored on it.", page.settings, now)
+    return response
+
+
+@router.post("/residents/{resident_id}/observations/baseline")
+def set_baseline(
+    request: Request, resident_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
+    session: SessionDep, now: NowDep,
+) -> Response:
+    page.actor.require_role(CLINICIANS, "set a NEWS2 baseline")
+    data = _clinician_change(request, page, session, now, resident_id, form, BaselineIn,
+                             "baseline-")
+    if not isinstance(data, BaselineIn):
+        assert isinstance(data, Response)
+        return data
+    try:
+        baseline = service.set_baseline(session, page.actor, resident_id, data, now)
+    except InvalidInput as exc:
+        session.rollback()
+        return _chart_page(request, page, session, now, resident_id, status_code=422,
+                           errors=forms.simple_errors(exc.errors, forms.DECISION_LABELS,
+                                                      prefix="baseline-"),
+                           values={"baseline-" + k: v for k, v in _values(form).items()})
+    total = baseline.total
+    session.commit()
+    response = redirect(f"/residents/{resident_id}/observations")
+    flash(response, f"NEWS2 baseline set to {total}.", page.settings, now)
+    return response
+
+
+# ---------------------------------------------------------------- the urgent queue
+
+
+@router.get("/urgent")
+def urgent_queue(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    items = service.urgent_queue(session, page.actor)
+    reviews = service.ae_attendances(session, page.actor)
+    names = names_for(session, [i.step.assignee_id for i in items if i.step])
+    record_seen(session, at=now, actor=page.actor.user, channel="web",
+                action="deterioration.list",
+                resident_ids=[*(i.resident.id for i in items), *(r.id for _, r in reviews)])
+    session.commit()
+    return render(request, "pages/urgent.html", page, {
+        **_common(page),
+        "mine": [i for i in items if i.for_me], "others": [i for i in items if not i.for_me],
+        "reviews": reviews, "names": names,
+    }, now=now, settings=page.settings)
+
+
+# ---------------------------------------------------------------- one deterioration
+
+
+def _deterioration_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep,
+    deterioration_id: uuid.UUID, *, errors: forms.FieldErrors | None = None,
+    values: dict[str, str] | None = None, status_code: int = 200,
+) -> Response:
+    actor = page.actor
+    view = service.view(session, actor, deterioration_id)
+    det, step = view.deterioration, view.current_step
+    people = deterioration_people(det, view.steps)
+    people.update([det.opened_by_id, *(o.recorded_by_id for o in view.observations)])
+    names = names_for(session, people)
+    is_open = det.status == DeteriorationStatus.OPEN
+    can_act = is_open and step is not None and step.is_open and _may_perform(actor, step)
+    return render(request, "pages/deterioration.html", page, {
+        **_common(page),
+        "det": det, "resident": view.resident, "step": step,
+        "steps": view.steps, "observations": [(o, stored_news2(o)) for o in view.observations],
+        "names": names, "is_open": is_open, "call_999": calls_999(det),
+        "can_acknowledge": can_act and step is not None and step.status == StepStatus.READY,
+        "can_decide": can_act and step is not None and step.assignee_id in (None, actor.id),
+        "can_recommend": is_open and actor.role in CLINICAL_ROLES,
+        "outcome_items": forms.OUTCOME_ITEMS,
+        "errors": errors or forms.FieldErrors(), "values": values or {},
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+@router.get("/deteriorations/{deterioration_id}")
+def deterioration_detail(
+    request: Request, deterioration_id: uuid.UUID, page: PageSessionDep, session: SessionDep,
+    now: NowDep,
+) -> Response:
+    det = service.get_deterioration(session, page.actor, deterioration_id)
+    audit(session, at=now, actor=page.actor.user, action="deterioration.view",
+          entity="deterioration", entity_id=det.id, resident_id=det.resident_id, channel="web")
+    session.commit()
+    return _deterioration_page(request, page, session, now, deterioration_id)
+
+
+@router.post("/deteriorations/{deterioration_id}/acknowledge")
+def acknowledge(
+    deterioration_id: uuid.UUID, page: CheckedSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    service.acknowledge(session, page.actor, deterioration_id, now)
+    session.commit()
+    response = redirect(f"/deteriorations/{deterioration_id}")
+    flash(response, "You have acknowledged this. It is yours: the ladder has stopped and the "
+                    "home can see you have it. Record your decision below.", page.settings, now)
+    return response
+
+
+@router.post("/deteriorations/{deterioration_id}/sbard")
+def recommend(
+    request: Request, deterioration_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
+    session: SessionDep, now: NowDep,
+) -> Response:
+    try:
+        data = SbardIn.model_validate({"recommendation": form.get("recommendation", "")})
+    except ValidationError as exc:
+        return _deterioration_page(
+            request, page, session, now, deterioration_id, values=_values(form),
+            errors=forms.simple_errors(_errors_of(exc), forms.DECISION_LABELS),
+            status_code=422)
+    service.complete_sbard(session, page.actor, deterioration_id, data, now)
+    session.commit()
+    response = redirect(f"/deteriorations/{deterioration_id}#sbard")
+    flash(response, "Recommendation added to the SBARD.", page.settings, now)
+    return response
+
+
+@router.post("/deteriorations/{deterioration_id}/decision")
+def decide(
+    request: Request, deterioration_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
+    session: SessionDep, ctx: ContextDep, now: NowDep,
+) -> Response:
+    def again(errors: forms.FieldErrors) -> Response:
+        return _deterioration_page(request, page, session, now, deterioration_id,
+                                   values=_values(form), errors=errors, status_code=422)
+
+    try:
+        data = DecisionIn.model_validate(forms.parse_response_decision(form))
+    except ValidationError as exc:
+        return again(forms.response_decision_errors(_errors_of(exc)))
+    try:
+        service.decide(session, page.actor, deterioration_id, data, now, ctx.settings)
+    except InvalidInput as exc:
+        session.rollback()
+        return again(forms.response_decision_errors(exc.errors))
+    session.commit()
+    message = f"Decision recorded: {data.outcome.label.lower()}. The urgent response is closed."
+    if data.outcome == ResponseOutcome.ADMITTED:
+        message += " The hospital admission is recorded; the resident's steps wait for them."
+    if data.outcome.attended_ae:
+        message += " The community matron will review the A&E attendance with the home."
+    response = redirect(f"/deteriorations/{deterioration_id}")
+    flash(response, message, page.settings, now)
+    return response
