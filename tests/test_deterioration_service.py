@@ -602,3 +602,24 @@ def test_two_sets_recorded_at_once_open_one_escalation(
         assert s.scalar(select(func.count()).select_from(ObservationSet)) == 4
         assert s.scalar(select(func.count()).select_from(Deterioration)) == 1
         assert len(open_urgent(s, rid)) == 1
+
+
+def test_a_hospital_stay_recorded_directly_is_the_escalations_outcome(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    from care.residents.schemas import HospitalStayIn
+
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings, hospital="yes")
+        det_id = observe(s, world, rid, NOW, **HIGH).deterioration.id
+    with sessions() as s, s.begin():
+        residents.record_hospital_stay(s, load_actor(s, world.users["staff.a"]), rid,
+                                       HospitalStayIn(admitted_on=NOW.date()),
+                                       NOW + timedelta(hours=1))
+    with sessions() as s:
+        det = s.get(Deterioration, det_id)
+        assert det is not None and det.status == DeteriorationStatus.CLOSED
+        assert det.outcome == ResponseOutcome.ADMITTED
+        review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
+        assert review.is_open and review.due_at.date() == date(2026, 11, 17)
+        assert not open_urgent(s, rid)

@@ -4,9 +4,8 @@ the matron's review), and the matron's review itself."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -16,13 +15,10 @@ from care.deterioration.models import Deterioration, DeteriorationStatus, Respon
 from care.deterioration.schemas import DecisionIn, ObservationsIn
 from care.directory.access import Actor
 from care.errors import Conflict
-from care.journeys.ledger import NewStep, add_event, open_step
+from care.journeys.ledger import add_event
 from care.journeys.models import Step, StepKind
 from care.residents.models import Resident
 from care.settings import Settings
-from care.types import Profession
-
-AE_REVIEW_DAYS = 7
 
 
 def record_outcome(
@@ -73,21 +69,5 @@ def decide(
             admitted_on=local_date(now), hospital_name=decision.hospital_name,
             note="Admitted after an urgent response"), now)
     if decision.outcome.attended_ae:
-        due = datetime.combine(local_date(now) + timedelta(days=AE_REVIEW_DAYS), time(23, 59),
-                               ZoneInfo(settings.timezone))
-        open_step(session, NewStep(
-            dedupe_key=f"det:{det.id}:ae-review",
-            kind=StepKind.AE_REVIEW,
-            title="Review the A&E attendance with the home",
-            home_id=det.home_id,
-            due_at=due,
-            deadline_rule="ae-review-7-days/v1",
-            deadline_base=now,
-            priority=2,
-            journey_id=det.journey_id,
-            resident_id=det.resident_id,
-            deterioration_id=det.id,
-            candidate_profession=Profession.COMMUNITY_MATRON.value,
-            instructions=f"{decision.outcome.label} on {local_date(now):%d %b %Y}. "
-                         f"Decision: {decision.decision}"[:2000],
-        ), now)
+        recording.queue_ae_review(session, det, now,
+                                  f"Decision: {decision.decision}", tz=settings.timezone)

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care.assessments.service import current_plan, latest_assessment
-from care.clock import local_date, local_time
+from care.clock import CARE_TIMEZONE, local_date, local_time
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
     News2Baseline,
     ObservationSet,
     PcnEscalationPolicy,
+    ResponseOutcome,
     Spo2ScaleDecision,
 )
 from care.deterioration.news2 import (
@@ -545,18 +547,50 @@ def _shown(value: object) -> str:
 # ---------------------------------------------------------------- leaving the home
 
 
-def close_on_departure(session: Session, resident_id: uuid.UUID, reason: str,
-                       now: datetime) -> None:
+def close_on_departure(
+    session: Session, resident_id: uuid.UUID, reason: str, now: datetime,
+    *, admitted: bool = False,
+) -> None:
     """The resident left the home (hospital, discharge, death): the escalation ends with them.
-    Its open steps are cancelled by the journey; this closes the deterioration itself."""
+    A hospital admission during an open escalation is its outcome (recorded directly rather
+    than as the responder's decision), so it is queued for the matron's A&E review too."""
     det = open_deterioration(session, resident_id, lock=True)
     if det is None:
         return
     det.status = DeteriorationStatus.CLOSED
     det.closed_at = now
-    if det.decision is None:
-        det.decision = f"Closed: {reason}"
+    det.decision = det.decision or f"Closed: {reason}"
     for step in session.scalars(select(Step).where(Step.deterioration_id == det.id,
                                                    Step.status.in_(OPEN_STATUSES))):
         if step.kind != StepKind.AE_REVIEW:
             cancel(session, step, reason, now)
+    if admitted:
+        det.outcome = ResponseOutcome.ADMITTED
+        queue_ae_review(session, det, now, "Hospital admission recorded during the escalation.")
+
+
+AE_REVIEW_DAYS = 7
+
+
+def queue_ae_review(session: Session, det: Deterioration, now: datetime, note: str,
+                    *, tz: str = CARE_TIMEZONE) -> None:
+    """Every A&E attendance is reviewed by the community matron with the home within a week
+    (Hillingdon's practice), to learn what might have kept the resident at home."""
+    assert det.outcome is not None
+    due = datetime.combine(local_date(now, tz) + timedelta(days=AE_REVIEW_DAYS), time(23, 59),
+                           ZoneInfo(tz))
+    open_step(session, NewStep(
+        dedupe_key=f"det:{det.id}:ae-review",
+        kind=StepKind.AE_REVIEW,
+        title="Review the A&E attendance with the home",
+        home_id=det.home_id,
+        due_at=due,
+        deadline_rule="ae-review-7-days/v1",
+        deadline_base=now,
+        priority=2,
+        journey_id=det.journey_id,
+        resident_id=det.resident_id,
+        deterioration_id=det.id,
+        candidate_profession=Profession.COMMUNITY_MATRON.value,
+        instructions=f"{det.outcome.label} on {local_date(now, tz):%d %b %Y}. {note}"[:2000],
+    ), now)

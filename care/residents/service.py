@@ -210,7 +210,8 @@ def record_hospital_stay(
                               note=data.note)
     journeys.cancel_open_steps(session, journey, "admitted to hospital; new steps open on return",
                                now, actor.user)
-    deterioration.close_on_departure(session, resident.id, "admitted to hospital", now)
+    deterioration.close_on_departure(session, resident.id, "admitted to hospital", now,
+                                     admitted=True)
     _move(session, journey, hospital, Stage.IN_HOSPITAL, now, actor,
           "journey.hospital_admission", "Admitted to hospital")
     resident.status = ResidentStatus.IN_HOSPITAL
