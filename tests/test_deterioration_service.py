@@ -137,6 +137,25 @@ def test_concern_with_news2_zero_still_escalates_and_is_seen_at_once(
         assert "respond by" in told.message and "NHS" not in told.message
 
 
+def test_a_low_score_at_the_residents_baseline_is_monitored_not_escalated(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        usual = {**NORMAL, "spo2": 94, "pulse": 95}  # 1 + 1: her usual NEWS2 of 2
+        assert observe(s, world, rid, NOW - timedelta(days=1), **usual).baseline_set
+        same = observe(s, world, rid, NOW, **{**usual, "respiration_rate": 21})  # 4
+        assert same.news2.total == 4 and same.route.urgency == Urgency.SAME_DAY
+        assert "2 above their baseline of 2" in same.route.reasons[0]
+    with sessions() as s, s.begin():
+        rid2 = admit_planned(s, world, settings)
+        observe(s, world, rid2, NOW - timedelta(days=1), **usual)
+        calm = observe(s, world, rid2, NOW, **{**usual, "temperature": 38.2})  # 3
+        assert calm.news2.total == 3 and calm.route.urgency == Urgency.ROUTINE
+        assert calm.deterioration is None
+        assert "nurse or senior carer in charge" in calm.route.reasons[0]
+
+
 def test_news2_zero_without_concern_only_records(
     world: World, sessions: sessionmaker[Session], settings: Settings,
 ) -> None:
@@ -420,9 +439,11 @@ def test_partial_set_is_scored_as_partial_and_never_as_normal(
 ) -> None:
     with sessions() as s, s.begin():
         rid = admit_planned(s, world, settings)
-        recorded = observe(s, world, rid, NOW, pulse=118, temperature=37.0)
-    assert recorded.news2.total == 2 and not recorded.news2.complete
+        recorded = observe(s, world, rid, NOW, pulse=118, temperature=38.5)
+    assert recorded.news2.total == 3 and not recorded.news2.complete
+    # No baseline yet, so a low score of 3 (even a partial one) is seen the same day.
     assert recorded.route.urgency == Urgency.SAME_DAY
+    assert "partial set" in recorded.route.reasons[0]
     with sessions() as s:
         row = s.scalars(select(ObservationSet)).one()
         assert row.respiration_rate is None and row.news2_complete is False

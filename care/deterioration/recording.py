@@ -200,6 +200,7 @@ def record(
     policy = policy_for_pcn(session, home.pcn_id)
     wishes, wishes_snapshot = wishes_of(session, resident.id)
     signs = frozenset(SoftSign(s).label for s in data.soft_signs)
+    baseline = baseline_of(session, resident.id)
     situation = Situation(
         news2_total=result.total if result.risk is not None else None,
         single_parameter_3=result.single_parameter_3,
@@ -208,12 +209,13 @@ def record(
         carer_concerned=data.carer_concerned or bool(data.soft_signs_note),
         medical_emergency=data.medical_emergency,
         end_of_life_care=end_of_life(session, resident.id),
+        baseline_total=baseline.total if baseline else None,
     )
     the_route = route(situation, wishes, policy)
     row = _store(session, resident, data, result, the_route, by, now, answering)
     recorded = Recorded(observation=row, news2=result, route=the_route, deterioration=None,
                         escalated=False)
-    if result.complete and baseline_of(session, resident.id) is None:
+    if result.complete and baseline is None:
         session.add(News2Baseline(resident_id=resident.id, observation_set_id=row.id,
                                   total=result.total, set_by_id=by.id, set_at=now,
                                   reason="First full set of observations recorded"))

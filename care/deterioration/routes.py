@@ -58,6 +58,8 @@ class Situation:
     carer_concerned: bool = False
     medical_emergency: bool = False
     end_of_life_care: bool = False
+    # The resident's usual NEWS2: a low score is judged against it, not against zero.
+    baseline_total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ class Policy:
 
     high_from: int = 7
     medium_from: int = 5
+    # A low score (1-4) needs a same-day review when it is this far above the resident's
+    # baseline, or, with no baseline yet, from this score; otherwise the nurse or senior
+    # carer in charge assesses and monitors (RCP: low risk, ward-based response).
+    rise_from_baseline: int = 2
+    low_without_baseline_from: int = 3
     urgent_response_within: timedelta = timedelta(hours=2)
     gp_urgent_within: timedelta = timedelta(hours=1)
     same_day_within: timedelta = timedelta(hours=6)
@@ -109,8 +116,18 @@ def urgency_of(situation: Situation, policy: Policy = DEFAULT_POLICY) -> tuple[U
         return Urgency.URGENT, [f"NEWS2 {total}{partial} with a 3 in one parameter"]
     urgency = Urgency.ROUTINE
     if total is not None and total >= 1:
-        urgency = Urgency.SAME_DAY
-        why.append(f"NEWS2 {total}{partial}: low clinical risk")
+        baseline = situation.baseline_total
+        if baseline is not None and total - baseline >= policy.rise_from_baseline:
+            urgency = Urgency.SAME_DAY
+            why.append(f"NEWS2 {total}{partial}: low clinical risk but {total - baseline} "
+                       f"above their baseline of {baseline}")
+        elif baseline is None and total >= policy.low_without_baseline_from:
+            urgency = Urgency.SAME_DAY
+            why.append(f"NEWS2 {total}{partial}: low clinical risk, no baseline to compare")
+        else:
+            usual = f" (their baseline is {baseline})" if baseline is not None else ""
+            why.append(f"NEWS2 {total}{partial}: low clinical risk{usual}; the nurse or "
+                       "senior carer in charge to assess and repeat within 12 hours")
     if situation.soft_signs or situation.carer_concerned:
         # A carer's concern escalates on its own, even when NEWS2 is 0.
         urgency = Urgency.SAME_DAY
@@ -176,7 +193,7 @@ def policy_with(overrides: dict[str, int | None], base: Policy = DEFAULT_POLICY)
     Raises ``ValueError`` naming the field when the thresholds would not make a ladder.
     """
     changes: dict[str, object] = {}
-    for name in ("high_from", "medium_from"):
+    for name in ("high_from", "medium_from", "rise_from_baseline", "low_without_baseline_from"):
         if overrides.get(name) is not None:
             changes[name] = overrides[name]
     for name, attribute in _MINUTE_FIELDS.items():
@@ -198,8 +215,10 @@ def policy_values(policy: Policy) -> dict[str, int | None]:
     def minutes(value: timedelta | None) -> int | None:
         return None if value is None else int(value.total_seconds() // 60)
 
-    values: dict[str, int | None] = {"high_from": policy.high_from,
-                                     "medium_from": policy.medium_from}
+    values: dict[str, int | None] = {
+        "high_from": policy.high_from, "medium_from": policy.medium_from,
+        "rise_from_baseline": policy.rise_from_baseline,
+        "low_without_baseline_from": policy.low_without_baseline_from}
     for name, attribute in _MINUTE_FIELDS.items():
         values[name] = minutes(getattr(policy, attribute))
     for name, urgency in _REPEAT_FIELDS.items():

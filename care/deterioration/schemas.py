@@ -160,6 +160,10 @@ class EscalationPolicyIn(_Form):
                                   title="NEWS2 from which risk is high (emergency)")
     medium_from: int | None = Field(default=None, ge=1, le=20,
                                     title="NEWS2 from which risk is medium (urgent response)")
+    rise_from_baseline: int | None = Field(
+        default=None, ge=1, le=20, title="A low score this far above the baseline: same-day review")
+    low_without_baseline_from: int | None = Field(
+        default=None, ge=1, le=20, title="With no baseline yet, a same-day review from this score")
     urgent_response_minutes: Minutes | None = None
     gp_urgent_minutes: Minutes | None = None
     same_day_minutes: Minutes | None = None
