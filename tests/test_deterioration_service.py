@@ -644,3 +644,27 @@ def test_a_hospital_stay_recorded_directly_is_the_escalations_outcome(
         review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
         assert review.is_open and review.due_at.date() == date(2026, 11, 17)
         assert not open_urgent(s, rid)
+
+
+def test_a_set_after_the_decision_answers_the_repeat_step_the_escalation_left(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+    responders: dict[str, User],
+) -> None:
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+    with sessions() as s, s.begin():
+        recorded = observe(s, world, rid, NOW, **MEDIUM)
+        det_id, repeat_id = recorded.deterioration.id, recorded.repeat_step_id
+    assert repeat_id is not None
+    with sessions() as s, s.begin():
+        ucr = load_actor(s, responders["ucr"])
+        service.decide(s, ucr, det_id, DecisionIn(decision="Seen; antibiotics started",
+                                                  outcome=ResponseOutcome.SEEN_IN_HOME),
+                       NOW + timedelta(minutes=30), settings)
+    with sessions() as s, s.begin():
+        later = observe(s, world, rid, NOW + timedelta(hours=2), **NORMAL)
+        assert later.deterioration is None
+    with sessions() as s:
+        step = s.get(Step, repeat_id)
+        assert step is not None and step.status == StepStatus.COMPLETED
+        assert step.outcome == {"observation_set_id": str(later.observation.id)}

@@ -230,10 +230,11 @@ def record(
         _raise(session, current, resident, row, result, the_route, policy, by, now)
         recorded.escalated = True
     recorded.deterioration = current
+    # Also once the escalation is closed: a repeat step it left must not wait for ever.
+    _answer_repeat_steps(session, resident, row, by, now, answering)
     if current is not None:
         row.deterioration_id = current.id
         recorded.urgent_step_id = current.urgent_step_id
-        _answer_repeat_steps(session, resident, row, by, now, answering)
         recorded.repeat_step_id = _request_repeat(session, current, resident, row, now)
     session.flush()
     return recorded

@@ -108,7 +108,7 @@ def draft(facts: SbardFacts, route: Route) -> Sbard:
     if facts.plan_missing:
         background.append("No personalised care and support plan is recorded yet.")
     if facts.hospital_admission_wish:
-        background.append("Their plan says they "
+        background.append("Their plan says the person "
                           + _WISH_WORDS.get(facts.hospital_admission_wish,
                                             facts.hospital_admission_wish) + ".")
     if facts.preferred_contact:
