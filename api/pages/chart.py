@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 WIDTH = 720
 HEIGHT = 300
-# Room for the score labels on the left and two lines of date and time below.
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 44
+# Room for the score labels on the left, half a date label on the right, and two lines of
+# date and time below (the template puts them 22 and 48 below the axis).
+LEFT, RIGHT, TOP, BOTTOM = 44, 36, 12, 60
 NEWS2_MAX = 20
 MIN_SCALE = 9  # the bands stay readable when every score is low
 MAX_X_TICKS = 6
@@ -52,6 +53,7 @@ class Tick:
     position: float
     label: str
     sublabel: str = ""
+    minor: bool = False  # left off on a phone, where the labels would touch
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ def plot(
         )
     )
     step = 1 if y_max <= 10 else 2
-    y_ticks = tuple(Tick(y_of(v), str(v)) for v in range(0, y_max + 1, step))
+    y_ticks = tuple(Tick(y_of(v), str(v), minor=v % (2 * step) != 0)
+                    for v in range(0, y_max + 1, step))
 
     zone = ZoneInfo(tz)
     if first is None or last is None:

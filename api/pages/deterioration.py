@@ -6,6 +6,7 @@ decision. Plain form POSTs over ``care.deterioration.service``, as the JSON API 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -171,12 +172,25 @@ def cells(row: ObservationSet) -> list[Cell]:
     return found
 
 
+def _when(tz: str) -> Callable[[datetime], str]:
+    """A short local date and time for tables: "Tue 10 Nov, 2:00pm"."""
+    zone = ZoneInfo(tz)
+
+    def when(value: datetime) -> str:
+        local = value.astimezone(zone)
+        return (f"{local:%a} {local.day} {local:%b}, {local.hour % 12 or 12}:{local:%M}"
+                f"{'am' if local.hour < 12 else 'pm'}")
+
+    return when
+
+
 def _common(page: PageSession) -> dict[str, Any]:
     return {"urgency_words": URGENCY_WORDS, "parameter_words": PARAMETER_WORDS,
             "sign_labels": {s.value: s.label for s in SoftSign},
             "consciousness_words": forms.CONSCIOUSNESS_WORDS,
             "wish_words": forms.HOSPITAL_WISH_WORDS,
-            "responder_words": responder_words, "cells": cells,
+            "responder_words": responder_words, "calls_999": calls_999, "cells": cells,
+            "when": _when(page.settings.timezone),
             "tz": page.settings.timezone}
 
 

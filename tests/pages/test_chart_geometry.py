@@ -30,6 +30,7 @@ def test_the_scale_is_linear_and_the_bands_meet_at_the_rcp_thresholds() -> None:
                   baseline=None, tz=TZ)
     ticks = {t.label: t.position for t in result.y_ticks}
     assert list(ticks) == [str(v) for v in range(0, 10)]  # at least 0-9, so bands show
+    assert [t.label for t in result.y_ticks if not t.minor] == ["0", "2", "4", "6", "8"]
     step = ticks["0"] - ticks["1"]
     assert ticks["4"] == pytest.approx(ticks["0"] - 4 * step)
     low, medium, high = result.bands
