@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.audit.models import AuditEvent
 from care.clock import FrozenClock
 from care.deterioration.models import (
     Deterioration,
@@ -108,6 +109,11 @@ def _record(client: TestClient, resident_id: uuid.UUID, data: dict[str, str],
 def _count(sessions: sessionmaker[Session], model: Any) -> int:
     with sessions() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _user_id(sessions: sessionmaker[Session], username: str) -> uuid.UUID:
+    with sessions() as s:
+        return s.scalars(select(User.id).where(User.username == username)).one()
 
 
 def _deterioration(sessions: sessionmaker[Session], resident_id: uuid.UUID) -> Deterioration:
@@ -306,6 +312,16 @@ def test_the_urgent_queue_shows_the_responder_their_step_and_no_other_homes(
     assert nurse_b.get(f"/deteriorations/{det.id}").status_code == 404
     assert nurse_b.get(f"/residents/{rid}/observations").status_code == 404
     assert browser_for("admin").get("/my-work").text.count('href="/urgent"') == 0
+
+    # Seeing the queue and opening the escalation are audited, as any view of a resident is.
+    ucr.get(f"/deteriorations/{det.id}")
+    with sessions() as s:
+        seen = {(e.action, e.channel, e.user_id): e for e in s.scalars(select(AuditEvent))}
+    ucr_id = _user_id(sessions, "ucr.a")
+    listed = seen[("deterioration.list", "web", ucr_id)]
+    assert listed.after == {"resident_ids": [str(rid)]}
+    opened = seen[("deterioration.view", "web", ucr_id)]
+    assert opened.entity_id == str(det.id) and opened.resident_id == rid
 
 
 # ---------------------------------------------------------------- the SBARD page
