@@ -39,7 +39,8 @@ def free_port() -> int:
 
 
 def start(
-    database_url: str, home: Path, port: int, *, timeout: float = 120
+    database_url: str, home: Path, port: int, *, timeout: float = 120,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Run `prefect server start` on ``database_url`` and wait until it answers."""
     home.mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,7 @@ def start(
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+        **(extra_env or {}),
     }
     env.pop("PREFECT_API_URL", None)
     log = open(home / "server.log", "ab")  # noqa: SIM115 - lives as long as the server

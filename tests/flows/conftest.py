@@ -20,8 +20,11 @@ def prefect_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_LEVEL, temporary_settings
 
     prefect_url = prefect_server.prefect_database_url(database_url, "prefect_test")
-    proc, api = prefect_server.start(prefect_url, Path(tmp_path_factory.mktemp("prefect")),
-                                     prefect_server.free_port())
+    # The scheduler service looks for due schedules every 2 s instead of 60 s, so a test can
+    # watch it create the runs of prefect.yaml's deployments.
+    proc, api = prefect_server.start(
+        prefect_url, Path(tmp_path_factory.mktemp("prefect")), prefect_server.free_port(),
+        extra_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"})
     try:
         with temporary_settings({PREFECT_API_URL: api, PREFECT_LOGGING_LEVEL: "WARNING"}):
             yield api
