@@ -276,3 +276,17 @@ class EscalationPolicyOut(BaseModel):
     updated_by: PersonRef | None
     updated_at: datetime | None
     note: str | None
+
+
+class HomeMeasuresOut(BaseModel):
+    home_id: uuid.UUID
+    home_name: str
+    days: int
+    escalations: int = Field(description="Deteriorations raised in the period")
+    urgent_decided: int = Field(description="Urgent (2-hour) responses with a decision")
+    urgent_within_clock: int = Field(description="...decided within the route's clock")
+    urgent_within_percent: int | None = Field(description="National standard: at least 70%")
+    outcomes: dict[str, int] = Field(description="Advice only, seen in the home, ambulance "
+                                     "call-out, conveyed to A&E, admitted")
+    residents: int = Field(description="Residents living in the home now")
+    with_baseline: int = Field(description="...of whom have a baseline NEWS2")

@@ -116,6 +116,7 @@ def test_concern_with_news2_zero_still_escalates_and_is_seen_at_once(
         assert recorded.news2.total == 0 and recorded.news2.complete
         assert recorded.route.urgency == Urgency.SAME_DAY
         assert recorded.escalated and recorded.deterioration is not None
+        assert not recorded.baseline_set  # never a baseline from a set taken while unwell
     with sessions() as s:
         gp = load_actor(s, world.users["gp.a"])
         page = journeys.list_steps(s, gp, journeys.StepFilters(status="open"), NOW)

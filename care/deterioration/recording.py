@@ -215,10 +215,11 @@ def record(
     row = _store(session, resident, data, result, the_route, by, now, answering)
     recorded = Recorded(observation=row, news2=result, route=the_route, deterioration=None,
                         escalated=False)
-    if result.complete and baseline is None:
+    # A baseline is the resident's usual state: never a set taken while they are unwell.
+    if result.complete and baseline is None and the_route.urgency == Urgency.ROUTINE:
         session.add(News2Baseline(resident_id=resident.id, observation_set_id=row.id,
                                   total=result.total, set_by_id=by.id, set_at=now,
-                                  reason="First full set of observations recorded"))
+                                  reason="First full set of observations recorded while well"))
         recorded.baseline_set = True
 
     current = open_deterioration(session, resident.id, lock=True)

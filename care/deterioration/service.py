@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
@@ -21,10 +21,11 @@ from care.deterioration.models import (
     News2Baseline,
     ObservationSet,
     PcnEscalationPolicy,
+    ResponseOutcome,
     Spo2ScaleDecision,
 )
 from care.deterioration.news2 import SCALE_1, SpO2Scale
-from care.deterioration.routes import Policy, policy_values, policy_with
+from care.deterioration.routes import Policy, Urgency, policy_values, policy_with
 from care.deterioration.schemas import (
     BaselineIn,
     DecisionIn,
@@ -319,3 +320,61 @@ def set_escalation_policy(
           action="escalation_policy.set", entity="pcn", entity_id=actor.user.pcn_id,
           before=dict(before), after=dict(policy_values(policy)))
     return policy
+
+
+# ---------------------------------------------------------------- what the coordinator watches
+
+
+@dataclass
+class HomeMeasures:
+    """Per home over a period (DOMAIN.md, "What the contract and the seeds measure")."""
+
+    home_id: uuid.UUID
+    escalations: int = 0
+    urgent_decided: int = 0  # urgent-community-response escalations with a decision
+    urgent_within_clock: int = 0  # ...decided within the route's clock (national: 70% in 2 h)
+    outcomes: dict[str, int] | None = None
+    residents: int = 0
+    with_baseline: int = 0
+
+    @property
+    def urgent_within_percent(self) -> int | None:
+        if not self.urgent_decided:
+            return None
+        return round(100 * self.urgent_within_clock / self.urgent_decided)
+
+
+def measures(
+    session: Session, actor: Actor, since: datetime,
+) -> list[HomeMeasures]:
+    """Escalations raised since ``since`` in each home the user serves: how many, urgent
+    responses within the clock, outcomes (ambulance, A&E, admission); and how many current
+    residents have a baseline NEWS2."""
+    homes = sorted(actor.home_ids)
+    found = {h: HomeMeasures(h, outcomes={o.value: 0 for o in ResponseOutcome}) for h in homes}
+    raised = session.execute(
+        select(Deterioration.home_id, Deterioration.urgency, Deterioration.outcome,
+               Deterioration.decided_by_id.is_not(None),
+               Deterioration.respond_by.is_(None)
+               | (Deterioration.closed_at <= Deterioration.respond_by))
+        .where(Deterioration.home_id.in_(homes), Deterioration.opened_at >= since)
+    ).tuples()
+    for home_id, urgency, outcome, decided, in_time in raised:
+        m = found[home_id]
+        m.escalations += 1
+        if outcome is not None and m.outcomes is not None:
+            m.outcomes[outcome.value] += 1
+        if urgency == Urgency.URGENT and decided:
+            m.urgent_decided += 1
+            m.urgent_within_clock += int(bool(in_time))
+    has_baseline = select(News2Baseline.id).where(
+        News2Baseline.resident_id == Resident.id).exists()
+    living = session.execute(
+        select(Resident.home_id, func.count(), func.count().filter(has_baseline))
+        .where(Resident.home_id.in_(homes), Resident.status == ResidentStatus.RESIDENT)
+        .group_by(Resident.home_id)
+    ).tuples()
+    for home_id, residents, with_baseline in living:
+        found[home_id].residents = residents
+        found[home_id].with_baseline = with_baseline
+    return [found[h] for h in homes]

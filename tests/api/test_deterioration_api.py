@@ -261,3 +261,43 @@ def test_repeat_observations_step_completed_over_http(
     with sessions() as s:
         assert s.get(Step, repeat_id).status == StepStatus.COMPLETED  # type: ignore[union-attr]
         assert _count(s, ObservationSet) == 2
+
+
+def test_measures_per_home_for_the_coordinator(
+    client: TestClient, admit: Admit, login: Login, clock: FrozenClock, ucr: User,
+) -> None:
+    from datetime import timedelta
+
+    quick = planned(client, admit, login)
+    slow = planned(client, admit, login)
+    calm = admit()["resident"]["id"]
+    staff = login("staff.a")
+    first = client.post(f"{API}/residents/{quick}/observations", headers=staff,
+                        json=MEDIUM).json()["deterioration_id"]
+    second = client.post(f"{API}/residents/{slow}/observations", headers=staff,
+                         json=MEDIUM).json()["deterioration_id"]
+    full = {**MEDIUM, "respiration_rate": 16, "pulse": 80, "temperature": 37.0, "spo2": 97}
+    client.post(f"{API}/residents/{calm}/observations", headers=staff, json=full)
+    start = clock.now()
+    clock.set(start + timedelta(minutes=90))
+    r = client.post(f"{API}/deteriorations/{first}/decision", headers=login("ucr.a"),
+                    json={"decision": "Seen.", "outcome": "seen_in_home"})
+    assert r.status_code == 200
+    clock.set(start + timedelta(hours=3))
+    r = client.post(f"{API}/deteriorations/{second}/decision", headers=login("ucr.a"),
+                    json={"decision": "Conveyed.", "outcome": "conveyed_to_ae"})
+    assert r.status_code == 200
+    assert client.get(f"{API}/deterioration-measures", headers=login("staff.a")).status_code \
+        == 403
+    got = client.get(f"{API}/deterioration-measures", headers=login("coord"),
+                     params={"days": 7}).json()
+    home_a = next(m for m in got if m["home_name"] == "Home A")
+    assert home_a["escalations"] == 2
+    assert (home_a["urgent_decided"], home_a["urgent_within_clock"]) == (2, 1)
+    assert home_a["urgent_within_percent"] == 50
+    assert home_a["outcomes"]["seen_in_home"] == 1 and home_a["outcomes"]["conveyed_to_ae"] == 1
+    # Only the resident whose first full set was routine has a baseline: a set taken while
+    # unwell never becomes one.
+    assert (home_a["residents"], home_a["with_baseline"]) == (3, 1)
+    home_b = next(m for m in got if m["home_name"] == "Home B")
+    assert home_b["escalations"] == 0 and home_b["urgent_within_percent"] is None
