@@ -6,6 +6,7 @@ JavaScript; each mutation commits once, then redirects (303) to a page that show
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ from api.pages.web import (
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
 from care.audit.service import record as audit
 from care.audit.service import record_seen
+from care.deterioration import service as deterioration_service
 from care.directory.access import (
     ADMIN_ROLES,
     ADMITTING_ROLES,
@@ -659,13 +661,18 @@ def _coordinator_page(
             members = members_of(session, home.id)
             for step, _ in open_steps.items:
                 assignees[step.id] = _assignee_items(step, members)
+    window = 28
+    per_home = {m.home_id: m for m in deterioration_service.measures(
+        session, page.actor, now - timedelta(days=window))}
+    for h in homes:
+        h["measures"] = per_home.get(h["home"].id)
     names = _names(session, {s.assignee_id for h in homes for s, _ in h["open"].items})
     record_seen(session, at=now, actor=page.actor.user, channel="web", action="coordinator.view",
                 resident_ids={st.resident_id for h in homes for st, _ in h["open"].items})
     session.commit()
     return render(request, "pages/coordinator.html", page, {
         "homes": homes, "names": names, "can_assign": can_assign, "assignees": assignees,
-        "errors": errors or forms.FieldErrors(), "values": values or {},
+        "errors": errors or forms.FieldErrors(), "values": values or {}, "window": window,
     }, now=now, settings=page.settings, status_code=status_code)
 
 

@@ -510,3 +510,25 @@ def test_only_carers_and_clinicians_record_and_only_for_residents_in_the_home(
     page = staff_browser.get(f"/residents/{rid}/observations/new")
     assert page.status_code == 409 and "in hospital" in page.text
     assert 'id="record-observations"' not in staff_browser.get(f"/residents/{rid}").text
+
+
+def test_the_coordinator_sees_each_homes_escalations_and_baselines(
+    planned: Callable[..., uuid.UUID], sessions: sessionmaker[Session], at_now: FrozenClock,
+    responders: dict[str, User], browser_for: Browser, world: World,
+) -> None:
+    rid = planned()
+    staff = browser_for("staff.a")
+    _record(staff, rid, MEDIUM)
+    det = _deterioration(sessions, rid)
+    at_now.set(NOW + timedelta(hours=3))  # decided after the 2-hour clock
+    ucr = browser_for("ucr.a")
+    url = f"/deteriorations/{det.id}"
+    assert _post_form(ucr, url, f"{url}/decision", {
+        "outcome": "conveyed_to_ae", "decision": "Fast AF; ambulance took her in"}
+    ).status_code == 303
+    page = browser_for("coord").get("/coordinator")
+    card = page.text.split(f'id="deterioration-{world.home_a.id}"')[1].split("</p>")[0]
+    assert "1 escalation;" in card
+    assert "0 of 1 (0%)" in card and "app-overdue" in card  # under the 70% standard
+    assert "conveyed to A&amp;E 1" in card
+    assert "Baseline NEWS2: 0 of 1 residents" in card
