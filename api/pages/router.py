@@ -36,6 +36,7 @@ from api.pages.web import (
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
 from care.audit.service import record as audit
 from care.audit.service import record_seen
+from care.deterioration import recording as deterioration_recording
 from care.deterioration import service as deterioration_service
 from care.directory.access import (
     ADMIN_ROLES,
@@ -487,6 +488,8 @@ def resident_detail(
         "names": names,
         "changes": forms.changes_for(view.resident.status)
         if page.actor.role in ADMITTING_ROLES else [],
+        # An open escalation is the first thing anyone opening the record should see.
+        "escalation": deterioration_recording.open_deterioration(session, resident_id),
     }, now=now, settings=page.settings)
 
 

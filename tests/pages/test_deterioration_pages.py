@@ -532,3 +532,19 @@ def test_the_coordinator_sees_each_homes_escalations_and_baselines(
     assert "0 of 1 (0%)" in card and "app-overdue" in card  # under the 70% standard
     assert "conveyed to A&amp;E 1" in card
     assert "Baseline NEWS2: 0 of 1 residents" in card
+
+
+def test_an_open_escalation_heads_the_residents_record(
+    planned: Callable[..., uuid.UUID], sessions: sessionmaker[Session], at_now: FrozenClock,
+    responders: dict[str, User], browser_for: Browser,
+) -> None:
+    rid = planned()
+    staff = browser_for("staff.a")
+    assert 'id="open-escalation"' not in staff.get(f"/residents/{rid}").text
+    _record(staff, rid, MEDIUM)
+    det = _deterioration(sessions, rid)
+    page = staff.get(f"/residents/{rid}").text
+    banner = page.split('id="open-escalation"')[1].split("</div>")[0]
+    assert "Urgent since" in banner and "NEWS2 5: medium clinical risk" in banner
+    assert f'href="/deteriorations/{det.id}"' in banner
+    assert page.index('id="open-escalation"') < page.index('id="resident-details"')
