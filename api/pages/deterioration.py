@@ -42,12 +42,13 @@ from care.deterioration.models import (
     ResponseOutcome,
 )
 from care.deterioration.news2 import News2Result, Parameter, SpO2Scale, SubScore
-from care.deterioration.routes import Responder, Urgency
+from care.deterioration.routes import DEFAULT_POLICY, Responder, Urgency, policy_values
 from care.deterioration.sbard import RESPONDER_LABELS
 from care.deterioration.schemas import (
     SOFT_SIGN_LABELS,
     BaselineIn,
     DecisionIn,
+    EscalationPolicyIn,
     ObservationsIn,
     SbardIn,
     SoftSign,
@@ -586,4 +587,87 @@ def decide(
         message += " The community matron will review the A&E attendance with the home."
     response = redirect(f"/deteriorations/{deterioration_id}")
     flash(response, message, page.settings, now)
+    return response
+
+
+# ---------------------------------------------------------------- the PCN's escalation ladder
+
+#: The form's fields in the order people read a ladder, each with its label and unit.
+LADDER_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("high_from", "NEWS2 from which risk is high: emergency", "score"),
+    ("medium_from", "NEWS2 from which risk is medium: urgent response", "score"),
+    ("rise_from_baseline", "A low score this far above the resident's baseline: same-day "
+                           "review", "points"),
+    ("low_without_baseline_from", "With no baseline yet, a same-day review from this low "
+                                  "score", "score"),
+    ("urgent_response_minutes", "Urgent community response within", "minutes"),
+    ("gp_urgent_minutes", "GP or palliative team, when the resident wants no hospital "
+                          "admission, within", "minutes"),
+    ("same_day_minutes", "Same-day review within", "minutes"),
+    ("acknowledge_minutes", "Passed to the next responder if not acknowledged within",
+     "minutes"),
+    ("repeat_obs_emergency_minutes", "Repeat observations in an emergency every", "minutes"),
+    ("repeat_obs_urgent_minutes", "Repeat observations when urgent every", "minutes"),
+    ("repeat_obs_same_day_minutes", "Repeat observations awaiting a same-day review every",
+     "minutes"),
+)
+
+
+def _ladder_page(
+    request: Request, page: PageSession, session: SessionDep, now: datetime, *,
+    values: dict[str, str] | None = None, errors: forms.FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    policy, stored = service.escalation_policy(session, page.actor)
+    current = policy_values(policy)
+    names = names_for(session, [stored.updated_by_id if stored else None])
+    return render(request, "pages/escalation_ladder.html", page, {
+        "fields": LADDER_FIELDS, "current": current, "defaults": policy_values(DEFAULT_POLICY),
+        "stored": stored, "updated_by": names.get(stored.updated_by_id) if stored else None,
+        "can_edit": page.actor.role in service.POLICY_EDITORS,
+        "values": values if values is not None else {k: str(v) for k, v in current.items()
+                                                      if v is not None},
+        "errors": errors or forms.FieldErrors(),
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+@router.get("/escalation-ladder")
+def escalation_ladder(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    """Everyone may read the PCN's ladder; clinical leads and admins change it."""
+    return _ladder_page(request, page, session, now)
+
+
+@router.post("/escalation-ladder")
+def set_escalation_ladder(
+    request: Request, page: CheckedSessionDep, form: FormDep, session: SessionDep,
+    now: NowDep,
+) -> Response:
+    page.actor.require_role(service.POLICY_EDITORS, "change the escalation ladder")
+    values = {name: form.get(name, "").strip() for name, _, _ in LADDER_FIELDS}
+    values["note"] = form.get("note", "").strip()
+    defaults = policy_values(DEFAULT_POLICY)
+    # Only what differs from the default is stored, so a later change of default reaches
+    # every PCN that never chose otherwise.
+    data: dict[str, Any] = {k: v for k, v in values.items() if v != "" and k != "note"
+                            and v != str(defaults.get(k))}
+    if values["note"]:
+        data["note"] = values["note"]
+    labels = {name: label.lower() for name, label, _ in LADDER_FIELDS}
+    try:
+        parsed = EscalationPolicyIn.model_validate(data)
+        service.set_escalation_policy(session, page.actor, parsed, now)
+    except ValidationError as exc:
+        session.rollback()
+        return _ladder_page(request, page, session, now, values=values, status_code=422,
+                            errors=forms.simple_errors(_errors_of(exc), labels))
+    except InvalidInput as exc:
+        session.rollback()
+        return _ladder_page(request, page, session, now, values=values, status_code=422,
+                            errors=forms.simple_errors(exc.errors, labels))
+    session.commit()
+    response = redirect("/escalation-ladder")
+    flash(response, "Escalation ladder saved. It applies to escalations raised from now on.",
+          page.settings, now)
     return response

@@ -205,8 +205,8 @@ def policy_with(overrides: dict[str, int | None], base: Policy = DEFAULT_POLICY)
             repeat[urgency] = timedelta(minutes=int(overrides[name] or 0))
     policy = Policy(**{**base.__dict__, **changes, "repeat_obs": repeat})
     if policy.medium_from >= policy.high_from:
-        raise ValueError("medium_from: must be below high_from "
-                         f"({policy.medium_from} is not below {policy.high_from})")
+        raise ValueError("medium_from: must be below the high-risk threshold "
+                         f"(high_from, {policy.high_from})")
     return policy
 
 

@@ -548,3 +548,42 @@ def test_an_open_escalation_heads_the_residents_record(
     assert "Urgent since" in banner and "NEWS2 5: medium clinical risk" in banner
     assert f'href="/deteriorations/{det.id}"' in banner
     assert page.index('id="open-escalation"') < page.index('id="resident-details"')
+
+
+def test_the_clinical_lead_sets_the_pcns_escalation_ladder(
+    sessions: sessionmaker[Session], browser_for: Browser,
+) -> None:
+    from care.deterioration.models import PcnEscalationPolicy
+
+    gp = browser_for("gp.a")
+    page = gp.get("/escalation-ladder")
+    assert page.status_code == 200 and 'id="save-ladder"' not in page.text
+    assert "30 minutes" in page.text.split('id="ladder"')[1]  # read-only, the defaults
+    assert gp.post("/escalation-ladder", data={"acknowledge_minutes": "10",
+                                               "csrf_token": csrf_from(page.text)}
+                   ).status_code == 403
+    lead = browser_for("lead")
+    form = lead.get("/escalation-ladder")
+    assert 'id="save-ladder"' in form.text and 'value="30"' in form.text
+    assert lead.post("/escalation-ladder", data={"acknowledge_minutes": "10"}).status_code == 403
+    bad = _post_form(lead, "/escalation-ladder", "/escalation-ladder",
+                     {"acknowledge_minutes": "ten"})
+    assert bad.status_code == 422 and 'href="#acknowledge_minutes"' in bad.text
+    assert 'value="ten"' in bad.text  # what was typed is kept
+    crossed = _post_form(lead, "/escalation-ladder", "/escalation-ladder",
+                         {"high_from": "5", "medium_from": "6"})
+    assert crossed.status_code == 422 and 'href="#medium_from"' in crossed.text
+    assert "must be below the high-risk threshold" in crossed.text
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PcnEscalationPolicy)) == 0
+    ok = _post_form(lead, "/escalation-ladder", "/escalation-ladder", {
+        "high_from": "7", "medium_from": "5", "acknowledge_minutes": "15",
+        "urgent_response_minutes": "", "note": "Agreed at the PCN board"})
+    assert ok.status_code == 303
+    with sessions() as s:
+        stored = s.scalars(select(PcnEscalationPolicy)).one()
+        # Only what differs from the default is kept, so later defaults still reach this PCN.
+        assert stored.values == {"acknowledge_minutes": 15}
+        assert stored.note == "Agreed at the PCN board"
+    shown = gp.get("/escalation-ladder").text
+    assert "15 minutes" in shown and "(default 30)" in shown and "Agreed at the PCN board" in shown
