@@ -55,7 +55,7 @@ from care.deterioration.schemas import (
     Spo2ScaleIn,
 )
 from care.directory.access import Actor
-from care.errors import Conflict, Forbidden, InvalidInput, NotFound
+from care.errors import Conflict, Forbidden, InvalidInput
 from care.journeys import service as journeys
 from care.journeys.models import Step, StepKind, StepStatus
 from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
@@ -329,10 +329,8 @@ def observation_result(
     request: Request, resident_id: uuid.UUID, observation_id: uuid.UUID, page: PageSessionDep,
     session: SessionDep, now: NowDep,
 ) -> Response:
-    chart = service.chart(session, page.actor, resident_id)
-    row = next((o for o in chart.observations if o.id == observation_id), None)
-    if row is None:
-        raise NotFound("observation set not found")
+    resident, row, baseline = service.get_observation(session, page.actor, resident_id,
+                                                      observation_id)
     view = service.view(session, page.actor, row.deterioration_id) if row.deterioration_id \
         else None
     names = names_for(session, [row.recorded_by_id, *(
@@ -342,11 +340,10 @@ def observation_result(
     session.commit()
     return render(request, "pages/observation_result.html", page, {
         **_common(page),
-        "resident": chart.resident, "row": row, "news2": stored_news2(row),
+        "resident": resident, "row": row, "news2": stored_news2(row),
         "deterioration": view.deterioration if view else None,
         "next": _next_steps(row, view, names), "names": names,
-        "baseline_set": chart.baseline is not None
-        and chart.baseline.observation_set_id == row.id,
+        "baseline_set": baseline is not None and baseline.observation_set_id == row.id,
     }, now=now, settings=page.settings)
 
 

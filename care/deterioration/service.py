@@ -104,6 +104,17 @@ def chart(session: Session, actor: Actor, resident_id: uuid.UUID, *, limit: int 
                  recording.open_deterioration(session, resident.id))
 
 
+def get_observation(
+    session: Session, actor: Actor, resident_id: uuid.UUID, observation_id: uuid.UUID,
+) -> tuple[Resident, ObservationSet, News2Baseline | None]:
+    """One set of the resident's (however old), with the baseline in force now."""
+    resident = _resident(session, actor, resident_id)
+    row = session.get(ObservationSet, observation_id)
+    if row is None or row.resident_id != resident.id:
+        raise NotFound("observation set not found")
+    return resident, row, recording.baseline_of(session, resident.id)
+
+
 def set_spo2_scale(
     session: Session, actor: Actor, resident_id: uuid.UUID, data: Spo2ScaleIn, now: datetime,
 ) -> Spo2ScaleDecision:
