@@ -669,3 +669,14 @@ def test_a_set_after_the_decision_answers_the_repeat_step_the_escalation_left(
         step = s.get(Step, repeat_id)
         assert step is not None and step.status == StepStatus.COMPLETED
         assert step.outcome == {"observation_set_id": str(later.observation.id)}
+
+
+def test_a_redrafted_sbard_does_not_count_its_own_escalation_as_another(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings, hospital="yes")
+        observe(s, world, rid, NOW, **NORMAL, carer_concerned=True)
+        worse = observe(s, world, rid, NOW + timedelta(minutes=30), **HIGH)
+        assert worse.escalated
+        assert "Other escalations" not in worse.deterioration.sbard["background"]

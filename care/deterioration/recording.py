@@ -337,7 +337,8 @@ def _raise(
         det.respond_by = new_by
     det.repeat_obs_minutes = _minutes(the_route.repeat_obs_in)
     det.acknowledge_within_minutes = _minutes(policy.acknowledge_within) or 30
-    det.sbard = {**draft(sbard_facts(session, resident, row, result), the_route).as_dict(),
+    det.sbard = {**draft(sbard_facts(session, resident, row, result, det.id),
+                         the_route).as_dict(),
                  "recommendation": (det.sbard or {}).get("recommendation")}
     for step in open_urgent_steps(session, det.id):
         if step.status == StepStatus.READY:
@@ -493,7 +494,10 @@ def _interval_words(minutes: int) -> str:
 
 def sbard_facts(
     session: Session, resident: Resident, row: ObservationSet, result: News2Result,
+    this_one: uuid.UUID | None = None,
 ) -> SbardFacts:
+    """What the SBARD draws on; ``this_one`` (a deterioration being redrafted) is not counted
+    among the resident's other recent escalations."""
     plan = current_plan(session, resident.id)
     assessment = latest_assessment(session, resident.id)
     wishes = (plan.escalation_wishes or {}) if plan else {}
@@ -507,7 +511,8 @@ def sbard_facts(
     since = local_date(row.recorded_at) - timedelta(days=30)
     events = session.execute(
         select(ResidentEvent.kind, func.count()).where(
-            ResidentEvent.resident_id == resident.id, ResidentEvent.on >= since)
+            ResidentEvent.resident_id == resident.id, ResidentEvent.on >= since,
+            ResidentEvent.data["deterioration_id"].astext.is_distinct_from(str(this_one)))
         .group_by(ResidentEvent.kind)
     ).tuples().all()
     counts = dict(events)
