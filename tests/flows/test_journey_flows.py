@@ -66,6 +66,42 @@ async def test_runner_runs_the_advance_flow_for_each_signal(
             assert secret not in run.name and secret not in str(run.parameters)
 
 
+async def test_advancing_many_journeys_holds_no_thread_per_journey(
+    world: World, flow_runtime: Runtime
+) -> None:
+    """The flow run carries the journey's tag; its task runs do not. Prefect keeps a
+    concurrency-slot service thread per distinct set of task-run tags for the life of the
+    process, so a journey tag on task runs leaked one thread per journey ever advanced."""
+    import threading
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    def slot_threads() -> int:
+        return sum(t.name == "ConcurrencySlotAcquisitionWithLeaseServiceThread"
+                   for t in threading.enumerate())
+
+    rt = flow_runtime
+    runner = JourneyRunner(rt)
+    _admit(rt, world, rt.clock.now().date())
+    await runner.drain_until_idle()  # Prefect's own threads are up
+    before = slot_threads()
+    journeys = [_admit(rt, world, rt.clock.now().date()) for _ in range(6)]
+    assert await runner.drain_until_idle() == 6
+    assert slot_threads() - before < 2
+    with rt.sessions() as s:
+        run_ids = [m.flow_run_id for m in s.scalars(select(OutboxMessage))
+                   if m.journey_id in {j.id for j in journeys}]
+    async with get_client() as client:
+        task_runs = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=run_ids)))
+        flow_runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=run_ids)))
+    assert len(task_runs) == 6 and all(not t.tags for t in task_runs)
+    assert {next(t for t in r.tags if t.startswith("journey:")) for r in flow_runs} == {
+        f"journey:{j.id}" for j in journeys}
+
+
 async def test_crash_after_completion_is_healed_by_rerun_and_by_sweep(
     world: World, flow_runtime: Runtime, monkeypatch: object
 ) -> None:
