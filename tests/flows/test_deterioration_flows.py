@@ -88,29 +88,36 @@ async def test_concern_at_news2_zero_escalates_and_climbs_the_ladder_once_per_le
                         carer_concerned=True)
     assert recorded.news2.total == 0 and recorded.deterioration is not None
     det_id = recorded.deterioration.id
+    run_ids: list[uuid.UUID] = []
+
+    async def ladder() -> dict[str, int]:
+        state = await urgent_ladder(return_state=True)
+        run_ids.append(state.state_details.flow_run_id)  # type: ignore[arg-type]
+        result: dict[str, int] = await state.result()  # type: ignore[misc]
+        return result
     assert _ladder(rt, det_id) == ("gp", ["gp:ready"])
 
     _at(rt, NOW + timedelta(minutes=29))
-    assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 0}
+    assert await ladder() == {"passed_on": 0, "ladder_exhausted": 0}
     _at(rt, NOW + timedelta(minutes=31))
-    assert await urgent_ladder() == {"passed_on": 1, "ladder_exhausted": 0}
-    assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 0}  # once only
+    assert await ladder() == {"passed_on": 1, "ladder_exhausted": 0}
+    assert await ladder() == {"passed_on": 0, "ladder_exhausted": 0}  # once only
     assert _ladder(rt, det_id) == ("community_matron",
                                    ["gp:cancelled", "community_matron:ready"])
     _at(rt, NOW + timedelta(minutes=62))
-    assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 1}
-    assert await urgent_ladder() == {"passed_on": 0, "ladder_exhausted": 0}
+    assert await ladder() == {"passed_on": 0, "ladder_exhausted": 1}
+    assert await ladder() == {"passed_on": 0, "ladder_exhausted": 0}
     with rt.sessions() as s:
         assert s.scalar(select(func.count()).select_from(StepEscalation).where(
             StepEscalation.level == "unacknowledged")) == 2
 
     # The flow runs carry no resident or deterioration identifiers.
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     async with get_client() as client:
         runs = await client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=["urgent-ladder"])))
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=run_ids)))
     assert len(runs) == 5 and all(r.state and r.state.is_completed() for r in runs)
     for run in runs:
         text = f"{run.name} {run.parameters} {run.tags}"
