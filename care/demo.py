@@ -259,7 +259,7 @@ def _observation_history(
 ) -> None:
     """A week of daily observations for a few residents of the first home (their baselines);
     for one, yesterday's urgent response, answered in time; for another, a concern raised
-    this morning that the GP has still to see (so the urgent queue is not empty)."""
+    ten minutes ago that the GP has still to see (so the urgent queue is not empty)."""
     from care.deterioration import recording
     from care.deterioration import service as deterioration
     from care.deterioration.models import ResponseOutcome
@@ -294,7 +294,9 @@ def _observation_history(
             decision="Chest infection. Antibiotics started; fluids encouraged; observations "
                      "4-hourly for 24 hours.", outcome=ResponseOutcome.SEEN_IN_HOME),
             yesterday + timedelta(minutes=95), settings)
-    morning = now - timedelta(minutes=40)
+    # Raised ten minutes ago: the GP sees it waiting; left alone, the ladder passes it to the
+    # community matron twenty minutes later, live.
+    morning = now - timedelta(minutes=10)
     recording.record(session, planned[1], ObservationsIn(
         respiration_rate=18, spo2=95, on_oxygen=False, systolic_bp=124, pulse=92,
         consciousness="alert", temperature=37.2, soft_signs=["eating_drinking_less"],
