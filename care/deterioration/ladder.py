@@ -76,13 +76,13 @@ def escalate_unacknowledged(session: Session, now: datetime, *, limit: int = 200
                       f"{nxt}", now, step_id=step.id,
                       data={"deterioration_id": str(det.id), "level": det.level})
             message = (f"Not acknowledged in {minutes} min: urgent response for "
-                       f"{recording.who(resident)} at {home.name} passed from the {was} "
+                       f"{resident.short_name} at {home.name} passed from the {was} "
                        f"to the {nxt}.")
             report.passed_on.append(det.id)
             recipients = {home.clinical_lead_id} if home.clinical_lead_id else set()
         else:
             message = (f"Nobody has acknowledged the urgent response for "
-                       f"{recording.who(resident)} at {home.name} ({was} was the last on the "
+                       f"{resident.short_name} at {home.name} ({was} was the last on the "
                        "ladder): please act now.")
             add_event(session, det.journey_id, "deterioration.unanswered",
                       f"Ladder exhausted: the {was} has not acknowledged", now, step_id=step.id,

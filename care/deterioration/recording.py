@@ -76,11 +76,6 @@ MAX_LATE_ENTRY = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def who(resident: Resident) -> str:
-    """How a notification names a resident: given name and initial, never the NHS number."""
-    return f"{resident.given_name} {resident.family_name[:1]}."
-
-
 # ---------------------------------------------------------------- what the record says
 
 
@@ -347,7 +342,7 @@ def _raise(
         elif step.assignee_id is not None:
             level = the_route.urgency.value.replace("_", " ")
             notify(session, step.assignee_id, "urgent",
-                   f"Worse: {who(resident)} now needs an {level} response "
+                   f"Worse: {resident.short_name} now needs an {level} response "
                    f"({'; '.join(the_route.reasons)}).", now,
                    step_id=step.id, resident_id=resident.id)
     add_event(session, det.journey_id, "deterioration.worse",
@@ -410,7 +405,7 @@ def open_urgent_step(
     if step_id is None:
         return None
     det.urgent_step_id = step_id
-    message = (f"{urgent_title(det)} for {who(resident)}"
+    message = (f"{urgent_title(det)} for {resident.short_name}"
                + (f", respond by {local_time(det.respond_by)}" if det.respond_by and not is_999
                   else "")
                + f": {'; '.join(det.reasons)}")

@@ -67,7 +67,7 @@ def _escalate(session: Session, step: Step, now: datetime) -> int:
     home = session.get(CareHome, step.home_id)
     resident = session.get(Resident, step.resident_id)
     assert home is not None and resident is not None
-    who = f"{resident.given_name} {resident.family_name[:1]}."
+    who = resident.short_name
     # Urgent clocks run in hours: show the time; pathway deadlines run in days.
     due = (f"{local_date(step.due_at):%d %b} {local_time(step.due_at)}" if step.priority == 1
            else step.due_at.strftime("%d %b %Y"))

@@ -347,7 +347,7 @@ def assign_step(
     if assignee.id != actor.id and resident is not None:
         notify(session, assignee.id, "assignment",
                f"{actor.user.display_name} assigned you: {step.title} for "
-               f"{resident.given_name} {resident.family_name[:1]}. "
+               f"{resident.short_name} "
                f"(due {step.due_at:%d %b %Y}).", now, step_id=step.id, resident_id=resident.id)
     audit(session, at=now, actor=actor.user, channel=actor.channel,
           action="step.assign", entity="step",

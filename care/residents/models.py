@@ -86,6 +86,11 @@ class Resident(Base):
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
+    @property
+    def short_name(self) -> str:
+        """How notifications name a resident: given name and initial, never an identifier."""
+        return f"{self.given_name} {self.family_name[:1]}."
+
 
 class Episode(Base):
     """A span of time in one setting; a care-home episode starts the 7-day clocks."""

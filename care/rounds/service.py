@@ -614,7 +614,7 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
             assignee_id=clinician.id, instructions=_instructions(item, data),
         ), now)
         notify(session, clinician.id, "assignment",
-               f"The MDT asked you to see {resident.given_name} {resident.family_name[:1]}. "
+               f"The MDT asked you to see {resident.short_name} "
                f"by {data.by_date:%d %b}.", now, step_id=step_id, resident_id=resident.id)
     elif data.response == Response.REFERRAL:
         assert data.referral_to is not None and data.by_date is not None
