@@ -680,3 +680,51 @@ def test_a_redrafted_sbard_does_not_count_its_own_escalation_as_another(
         worse = observe(s, world, rid, NOW + timedelta(minutes=30), **HIGH)
         assert worse.escalated
         assert "Other escalations" not in worse.deterioration.sbard["background"]
+
+
+def test_a_responder_nobody_in_the_home_can_be_is_skipped_at_once(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    # No urgent community response team serves home A (no `responders` fixture here).
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        det = observe(s, world, rid, NOW, **MEDIUM).deterioration
+        assert det.ladder[:2] == ["urgent_community_response", "gp"]
+        assert det.ladder[det.level] == "gp"
+    with sessions() as s:
+        [step] = open_urgent(s, rid)
+        assert step.candidate_profession == "gp" and step.due_at == NOW + timedelta(hours=2)
+        assert s.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == world.users["gp.a"].id, Notification.kind == "urgent")) == 1
+    with sessions() as s, s.begin():
+        # Then the community matron, also absent: the GP's step stays, and the ladder ends
+        # with the clinical lead told once.
+        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=31))
+        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=32))
+    with sessions() as s:
+        [still] = open_urgent(s, rid)
+        assert still.id == step.id
+        assert s.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == world.users["lead"].id,
+            Notification.message.like("Nobody has acknowledged%"))) == 1
+
+
+def test_when_the_ladder_reaches_999_the_homes_staff_are_told_to_call(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    # No hospital admission wanted, score 8: GP, then urgent community response (absent
+    # here), then 999. The GP does not acknowledge.
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings, hospital="no")
+        det_id = observe(s, world, rid, NOW, **HIGH).deterioration.id
+    with sessions() as s, s.begin():
+        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=31))
+    with sessions() as s:
+        det = s.get(Deterioration, det_id)
+        assert det is not None and det.ladder[det.level] == "ambulance_999"
+        [call] = open_urgent(s, rid)
+        assert call.title.startswith("Call 999 now") and call.assignee_id is None
+        told = s.scalars(select(Notification.message).where(
+            Notification.user_id == world.users["staff.a"].id,
+            Notification.kind == "urgent")).all()
+        assert any(m.startswith("Call 999 now") for m in told)

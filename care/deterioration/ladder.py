@@ -65,8 +65,9 @@ def escalate_unacknowledged(session: Session, now: datetime, *, limit: int = 200
         assert resident is not None and home is not None
         was = RESPONDER_LABELS[Responder(det.ladder[det.level])]
         minutes = det.acknowledge_within_minutes
-        if det.level + 1 < len(det.ladder):
-            det.level += 1
+        nxt_level = recording.present_level(session, det, det.level + 1)
+        if nxt_level is not None:
+            det.level = nxt_level
             nxt = RESPONDER_LABELS[Responder(det.ladder[det.level])]
             recording.cancel(session, step, f"not acknowledged within {minutes} minutes by the "
                              f"{was}; passed to the {nxt}", now)

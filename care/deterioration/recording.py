@@ -382,7 +382,13 @@ def open_urgent_step(
     *, by: User | None = None,
 ) -> uuid.UUID | None:
     """The step for the ladder's current responder, due by the route's clock; its people are
-    told at once. A 999 step is the recorder's own: they are the one making the call."""
+    told at once. A 999 step is the recorder's own: they are the one making the call.
+
+    A responder nobody in the home's MDT can be (no urgent community response team set up
+    for the home, say) is skipped at once, not after the acknowledgement window: on a
+    two-hour clock, half an hour waiting for nobody is time the resident does not have.
+    """
+    _skip_absent_responders(session, det, now)
     responder = Responder(det.ladder[det.level])
     profession = RESPONDER_PROFESSION[responder]
     is_999 = responder == Responder.AMBULANCE
@@ -410,6 +416,10 @@ def open_urgent_step(
                   else "")
                + f": {'; '.join(det.reasons)}")
     recipients = set(responders(session, det.home_id, profession)) if profession else set()
+    if is_999 and by is None:
+        # The ladder reached 999 with nobody at the phone yet: the home's staff make the call.
+        recipients.update(session.scalars(select(HomeMembership.user_id).where(
+            HomeMembership.home_id == det.home_id, HomeMembership.is_home_representative)))
     home = session.get(CareHome, det.home_id)
     if home is not None and home.clinical_lead_id and det.urgency == Urgency.EMERGENCY:
         recipients.add(home.clinical_lead_id)  # every emergency reaches the clinical lead
@@ -417,6 +427,35 @@ def open_urgent_step(
         notify(session, user_id, "urgent", message[:1000], now, step_id=step_id,
                resident_id=resident.id)
     return step_id
+
+
+def present_level(session: Session, det: Deterioration, start: int) -> int | None:
+    """The first ladder level from ``start`` that someone serving the home can take (999 is
+    always there); None when nobody further up the ladder serves the home."""
+    for level in range(start, len(det.ladder)):
+        profession = RESPONDER_PROFESSION[Responder(det.ladder[level])]
+        if profession is None or responders(session, det.home_id, profession):
+            return level
+    return None
+
+
+def _skip_absent_responders(session: Session, det: Deterioration, now: datetime) -> None:
+    level = present_level(session, det, det.level)
+    if level is None:
+        home = session.get(CareHome, det.home_id)
+        if home is not None and home.clinical_lead_id:
+            notify(session, home.clinical_lead_id, "escalation",
+                   "Nobody on the escalation ladder serves this home "
+                   f"({', '.join(RESPONDER_LABELS[Responder(r)] for r in det.ladder)}): "
+                   "please arrange the response.", now, resident_id=det.resident_id)
+        return
+    if level != det.level:
+        absent = ", ".join(RESPONDER_LABELS[Responder(r)] for r in det.ladder[det.level:level])
+        det.level = level
+        add_event(session, det.journey_id, "deterioration.passed_on",
+                  f"Nobody serving this home is the {absent}: passed straight to the "
+                  f"{RESPONDER_LABELS[Responder(det.ladder[level])]}", now,
+                  data={"deterioration_id": str(det.id), "level": level})
 
 
 def responders(session: Session, home_id: uuid.UUID, profession: Profession) -> list[uuid.UUID]:
