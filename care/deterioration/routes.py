@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+# The PCSP's own answer to "would they want hospital admission?", read as the route's input.
+from care.assessments.schemas import HospitalAdmissionWish as HospitalWish
+
+__all__ = ["DEFAULT_POLICY", "HospitalWish", "Policy", "Responder", "Route", "Situation",
+           "Urgency", "Wishes", "policy_values", "policy_with", "route", "urgency_of"]
+
 
 class Urgency(StrEnum):
     EMERGENCY = "emergency"      # call 999 now
@@ -30,12 +36,6 @@ class Responder(StrEnum):
     PALLIATIVE_CARE = "palliative_care_team"
     COMMUNITY_MATRON = "community_matron"
     CARE_HOME_NURSE = "care_home_nurse"
-
-
-class HospitalWish(StrEnum):
-    YES = "yes"
-    DISCUSS = "discuss_first"
-    NO = "no"
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from care.assessments.schemas import ShortText, Text
 from care.deterioration.models import ResponseOutcome
 from care.deterioration.news2 import Consciousness, Observations, SpO2Scale, implausible
 from care.types import NO_NUL
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000,
-                                        pattern=NO_NUL)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300,
-                                             pattern=NO_NUL)]
 
 
 class _Form(BaseModel):
