@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from care.assessments.models import CarePlan
 from care.assessments.service import current_plan, latest_assessment
 from care.clock import CARE_TIMEZONE, local_date, local_time
 from care.deterioration.models import (
@@ -106,9 +107,23 @@ def open_deterioration(
     return session.scalar(query.with_for_update() if lock else query)
 
 
-def wishes_of(session: Session, resident_id: uuid.UUID) -> tuple[Wishes, dict[str, Any]]:
+@dataclass(frozen=True)
+class Known:
+    """What the record already says about the resident, read once per set: the route and the
+    SBARD draft both use it."""
+
+    plan: CarePlan | None
+    baseline: News2Baseline | None
+    end_of_life: bool
+
+
+def known_about(session: Session, resident_id: uuid.UUID) -> Known:
+    return Known(current_plan(session, resident_id), baseline_of(session, resident_id),
+                 end_of_life(session, resident_id))
+
+
+def wishes_of(plan: CarePlan | None) -> tuple[Wishes, dict[str, Any]]:
     """The escalation wishes in the resident's current PCSP, as the route reads them."""
-    plan = current_plan(session, resident_id)
     if plan is None:
         return Wishes(), {"recorded": False}
     raw = plan.escalation_wishes or {}
@@ -193,9 +208,10 @@ def record(
     home = session.get(CareHome, resident.home_id)
     assert home is not None
     policy = policy_for_pcn(session, home.pcn_id)
-    wishes, wishes_snapshot = wishes_of(session, resident.id)
+    known = known_about(session, resident.id)
+    wishes, wishes_snapshot = wishes_of(known.plan)
     signs = frozenset(SoftSign(s).label for s in data.soft_signs)
-    baseline = baseline_of(session, resident.id)
+    baseline = known.baseline
     situation = Situation(
         news2_total=result.total if result.risk is not None else None,
         single_parameter_3=result.single_parameter_3,
@@ -203,7 +219,7 @@ def record(
         soft_signs=signs,
         carer_concerned=data.carer_concerned or bool(data.soft_signs_note),
         medical_emergency=data.medical_emergency,
-        end_of_life_care=end_of_life(session, resident.id),
+        end_of_life_care=known.end_of_life,
         baseline_total=baseline.total if baseline else None,
     )
     the_route = route(situation, wishes, policy)
@@ -220,10 +236,10 @@ def record(
     current = open_deterioration(session, resident.id, lock=True)
     if the_route.urgency != Urgency.ROUTINE and current is None:
         current = _open(session, resident, row, result, the_route, wishes_snapshot, policy,
-                        by, now)
+                        known, by, now)
         recorded.escalated = True
     elif current is not None and URGENCY_RANK[the_route.urgency] > URGENCY_RANK[current.urgency]:
-        _raise(session, current, resident, row, result, the_route, policy, by, now)
+        _raise(session, current, resident, row, result, the_route, policy, known, by, now)
         recorded.escalated = True
     recorded.deterioration = current
     # Also once the escalation is closed: a repeat step it left must not wait for ever.
@@ -287,7 +303,8 @@ def _minutes(value: timedelta | None) -> int | None:
 
 def _open(
     session: Session, resident: Resident, row: ObservationSet, result: News2Result,
-    the_route: Route, wishes: dict[str, Any], policy: Policy, by: User, now: datetime,
+    the_route: Route, wishes: dict[str, Any], policy: Policy, known: Known, by: User,
+    now: datetime,
 ) -> Deterioration:
     journey = session.scalar(select(Journey).where(Journey.resident_id == resident.id))
     det = Deterioration(
@@ -301,7 +318,7 @@ def _open(
         respond_by=_respond_by(the_route, now),
         acknowledge_within_minutes=_minutes(policy.acknowledge_within) or 30,
         repeat_obs_minutes=_minutes(the_route.repeat_obs_in),
-        sbard=draft(sbard_facts(session, resident, row, result), the_route).as_dict(),
+        sbard=draft(sbard_facts(session, resident, row, result, known), the_route).as_dict(),
     )
     session.add(det)
     session.flush()
@@ -319,7 +336,8 @@ def _open(
 
 def _raise(
     session: Session, det: Deterioration, resident: Resident, row: ObservationSet,
-    result: News2Result, the_route: Route, policy: Policy, by: User, now: datetime,
+    result: News2Result, the_route: Route, policy: Policy, known: Known, by: User,
+    now: datetime,
 ) -> None:
     """Worse than when it was raised: take the more urgent route from its first responder."""
     before = det.urgency
@@ -332,7 +350,7 @@ def _raise(
         det.respond_by = new_by
     det.repeat_obs_minutes = _minutes(the_route.repeat_obs_in)
     det.acknowledge_within_minutes = _minutes(policy.acknowledge_within) or 30
-    det.sbard = {**draft(sbard_facts(session, resident, row, result, det.id),
+    det.sbard = {**draft(sbard_facts(session, resident, row, result, known, det.id),
                          the_route).as_dict(),
                  "recommendation": (det.sbard or {}).get("recommendation")}
     for step in open_urgent_steps(session, det.id):
@@ -528,14 +546,13 @@ def _interval_words(minutes: int) -> str:
 
 def sbard_facts(
     session: Session, resident: Resident, row: ObservationSet, result: News2Result,
-    this_one: uuid.UUID | None = None,
+    known: Known, this_one: uuid.UUID | None = None,
 ) -> SbardFacts:
     """What the SBARD draws on; ``this_one`` (a deterioration being redrafted) is not counted
     among the resident's other recent escalations."""
-    plan = current_plan(session, resident.id)
+    plan, baseline = known.plan, known.baseline
     assessment = latest_assessment(session, resident.id)
     wishes = (plan.escalation_wishes or {}) if plan else {}
-    baseline = baseline_of(session, resident.id)
     recent = session.scalars(
         select(ObservationSet.news2_total).where(
             ObservationSet.resident_id == resident.id, ObservationSet.id != row.id,
@@ -573,7 +590,7 @@ def sbard_facts(
         wishes_note=wishes.get("notes"),
         plan_missing=plan is None,
         dementia=resident.dementia_status.value,
-        end_of_life=end_of_life(session, resident.id),
+        end_of_life=known.end_of_life,
         last_hospital_stay=last_stay,
         recent_falls=counts.get(ResidentEventKind.FALL, 0),
         recent_deteriorations=counts.get(ResidentEventKind.DETERIORATION, 0),
