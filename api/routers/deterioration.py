@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
@@ -42,8 +41,6 @@ from care.deterioration.schemas import (
     SbardIn,
     Spo2ScaleIn,
 )
-from care.directory.access import OVERSEEING_ROLES
-from care.directory.models import CareHome
 from care.journeys import idempotency
 from care.journeys.models import Step
 from care.residents.models import Resident
@@ -260,13 +257,10 @@ def deterioration_measures(
     """Per home you serve (coordinators, clinical leads, admins): escalations raised in the
     period, urgent responses within the 2-hour clock, outcomes, and residents with a NEWS2
     baseline."""
-    actor.require_role(OVERSEEING_ROLES, "see the homes' measures")
-    names = dict(session.execute(select(CareHome.id, CareHome.name)
-                                 .where(CareHome.id.in_(actor.home_ids))).tuples().all())
-    return [HomeMeasuresOut(home_id=m.home_id, home_name=names[m.home_id], days=days,
+    return [HomeMeasuresOut(home_id=m.home_id, home_name=m.home_name, days=days,
                             escalations=m.escalations, urgent_decided=m.urgent_decided,
                             urgent_within_clock=m.urgent_within_clock,
                             urgent_within_percent=m.urgent_within_percent,
-                            outcomes=m.outcomes or {}, residents=m.residents,
+                            outcomes=m.outcomes, residents=m.residents,
                             with_baseline=m.with_baseline)
             for m in deterioration.measures(session, actor, now - timedelta(days=days))]

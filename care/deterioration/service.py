@@ -6,7 +6,7 @@ transaction), and check the care relationship and the role first."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,8 @@ from care.deterioration.schemas import (
     SbardIn,
     Spo2ScaleIn,
 )
-from care.directory.access import ADMIN_ROLES, Actor
+from care.directory.access import ADMIN_ROLES, OVERSEEING_ROLES, Actor
+from care.directory.models import CareHome
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys import service as journeys
 from care.journeys.ledger import add_event
@@ -341,10 +342,12 @@ class HomeMeasures:
     """Per home over a period (DOMAIN.md, "What the contract and the seeds measure")."""
 
     home_id: uuid.UUID
+    home_name: str
     escalations: int = 0
     urgent_decided: int = 0  # urgent-community-response escalations with a decision
     urgent_within_clock: int = 0  # ...decided within the route's clock (national: 70% in 2 h)
-    outcomes: dict[str, int] | None = None
+    outcomes: dict[str, int] = field(
+        default_factory=lambda: {o.value: 0 for o in ResponseOutcome})
     residents: int = 0
     with_baseline: int = 0
 
@@ -360,9 +363,11 @@ def measures(
 ) -> list[HomeMeasures]:
     """Escalations raised since ``since`` in each home the user serves: how many, urgent
     responses within the clock, outcomes (ambulance, A&E, admission); and how many current
-    residents have a baseline NEWS2."""
+    residents have a baseline NEWS2. For coordinators, clinical leads and admins."""
+    actor.require_role(OVERSEEING_ROLES, "see the homes' measures")
     homes = sorted(actor.home_ids)
-    found = {h: HomeMeasures(h, outcomes={o.value: 0 for o in ResponseOutcome}) for h in homes}
+    found = {home_id: HomeMeasures(home_id, name) for home_id, name in session.execute(
+        select(CareHome.id, CareHome.name).where(CareHome.id.in_(homes))).tuples()}
     raised = session.execute(
         select(Deterioration.home_id, Deterioration.urgency, Deterioration.outcome,
                Deterioration.decided_by_id.is_not(None),
@@ -373,7 +378,7 @@ def measures(
     for home_id, urgency, outcome, decided, in_time in raised:
         m = found[home_id]
         m.escalations += 1
-        if outcome is not None and m.outcomes is not None:
+        if outcome is not None:
             m.outcomes[outcome.value] += 1
         if urgency == Urgency.URGENT and decided:
             m.urgent_decided += 1
@@ -388,4 +393,4 @@ def measures(
     for home_id, residents, with_baseline in living:
         found[home_id].residents = residents
         found[home_id].with_baseline = with_baseline
-    return [found[h] for h in homes]
+    return [found[h] for h in homes if h in found]
