@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from api import idempotent
 from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
 from api.deterioration_schemas import (
     BaselineOut,
@@ -64,15 +65,10 @@ def record_observations(
     field by field (422, nothing stored); missing values are listed, never scored as normal.
     The response carries the NEWS2, the escalation route (with `call_999`) and, when the set
     escalates, the urgent step already open for the first responder."""
-    request_hash = idempotency.fingerprint(request.method, request.url.path,
-                                           data.model_dump(mode="json"))
-    if idempotency_key is not None:
-        stored = idempotency.begin(session, actor.id, idempotency_key, request_hash)
-        if stored is not None:
-            session.rollback()
-            response.status_code = stored.status_code
-            response.headers["Idempotent-Replayed"] = "true"
-            return RecordedOut.model_validate(stored.response)
+    call, earlier = idempotent.replay(session, actor.id, idempotency_key, request, response,
+                                      data.model_dump(mode="json"))
+    if earlier is not None:
+        return RecordedOut.model_validate(earlier)
     recorded = deterioration.record_observations(session, actor, resident_id, data, now)
     step_ids = [i for i in (recorded.urgent_step_id, recorded.repeat_step_id) if i]
     steps = {s.id: s for s in (session.get(Step, i) for i in step_ids) if s is not None}
@@ -80,9 +76,7 @@ def record_observations(
     resident = session.get(Resident, resident_id)
     assert resident is not None
     body = recorded_out(recorded, steps, now, names, resident)
-    if idempotency_key is not None:
-        idempotency.save(session, actor.id, idempotency_key, request_hash, 201,
-                         body.model_dump(mode="json"), now)
+    idempotent.remember(session, actor.id, call, 201, body.model_dump(mode="json"), now)
     session.commit()
     return body
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
+from api import idempotent
 from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
 from api.schemas import (
     AssignIn,
@@ -139,15 +140,10 @@ def complete(
     """Record the step's outcome, validated against its form (422 with field errors, nothing
     stored). The next step of the pathway is open in the response. Completing an already
     completed step is 409 (unless it is an `Idempotency-Key` repeat)."""
-    request_hash = idempotency.fingerprint(request.method, request.url.path,
-                                           data.model_dump(mode="json"))
-    if idempotency_key is not None:
-        stored = idempotency.begin(session, actor.id, idempotency_key, request_hash)
-        if stored is not None:
-            session.rollback()
-            response.status_code = stored.status_code
-            response.headers["Idempotent-Replayed"] = "true"
-            return CompletionOut.model_validate(stored.response)
+    call, earlier = idempotent.replay(session, actor.id, idempotency_key, request, response,
+                                      data.model_dump(mode="json"))
+    if earlier is not None:
+        return CompletionOut.model_validate(earlier)
     step = journeys.complete_step(session, actor, step_id, data.outcome, now, settings)
     # Home-level steps (preparing a round) have no journey, so nothing follows them here.
     journey = session.get(Journey, step.journey_id) if step.journey_id else None
@@ -159,8 +155,6 @@ def complete(
         journey=journey_ref(journey) if journey is not None else None,
         open_steps=[step_out(s, now, names, resident) for s in open_steps],
     )
-    if idempotency_key is not None:
-        idempotency.save(session, actor.id, idempotency_key, request_hash, 200,
-                         body.model_dump(mode="json"), now)
+    idempotent.remember(session, actor.id, call, 200, body.model_dump(mode="json"), now)
     session.commit()
     return body
