@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,11 @@ CARE_TIMEZONE = "Europe/London"
 def local_date(moment: datetime, tz: str = CARE_TIMEZONE) -> date:
     """The calendar date people in England see at ``moment`` (BST-aware, not UTC's)."""
     return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def end_of_day(day: date, tz: str = CARE_TIMEZONE) -> datetime:
+    """The last second of ``day`` in England: what "due by <date>" means for a step."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(tz))
 
 
 def local_time(moment: datetime, tz: str = CARE_TIMEZONE) -> str:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care.assessments.models import CarePlan
 from care.assessments.service import current_plan, latest_assessment
-from care.clock import CARE_TIMEZONE, local_date, local_time
+from care.clock import CARE_TIMEZONE, end_of_day, local_date, local_time
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -637,8 +636,7 @@ def queue_ae_review(session: Session, det: Deterioration, now: datetime, note: s
     """Every A&E attendance is reviewed by the community matron with the home within a week
     (Hillingdon's practice), to learn what might have kept the resident at home."""
     assert det.outcome is not None
-    due = datetime.combine(local_date(now, tz) + timedelta(days=AE_REVIEW_DAYS), time(23, 59),
-                           ZoneInfo(tz))
+    due = end_of_day(local_date(now, tz) + timedelta(days=AE_REVIEW_DAYS), tz)
     open_step(session, NewStep(
         dedupe_key=f"det:{det.id}:ae-review",
         kind=StepKind.AE_REVIEW,

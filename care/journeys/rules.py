@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
+from care.clock import end_of_day
 from care.journeys.models import Stage, StepKind, StepStatus
 
 # ---------------------------------------------------------------- deadlines (invariant 6)
@@ -59,8 +59,7 @@ def deadline_after(base: date, *, rule: str, days: int, tz: str = "Europe/London
         name = f"{days}-calendar-days/{RULE_VERSION}"
     else:
         raise ValueError(f"unknown deadline rule {rule!r}")
-    end_of_day = datetime.combine(last_day, time(23, 59, 59), tzinfo=ZoneInfo(tz))
-    return Deadline(due_at=end_of_day, rule=name)
+    return Deadline(due_at=end_of_day(last_day, tz), rule=name)
 
 
 # ---------------------------------------------------------------- the pathway

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from care.clock import end_of_day
 from care.directory.models import User
 from care.journeys.ledger import NewStep, open_step
 from care.journeys.models import Step, StepKind
@@ -20,10 +20,6 @@ EVENT_FOR_KIND = {
     StepKind.REGISTRATION_CONVERSATION: ResidentEventKind.REGISTRATION_CHOICE,
     StepKind.DEMENTIA_ASSESSMENT_OFFER: ResidentEventKind.DEMENTIA_OFFER,
 }
-
-
-def end_of_day(day: date, tz: str) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(tz))
 
 
 def record_outcome(

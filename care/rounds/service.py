@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from care.assessments.models import CarePlan
 from care.audit.service import record as audit
+from care.clock import end_of_day
 from care.directory.access import Actor
 from care.directory.models import CareHome, HomeMembership, User
 from care.errors import Conflict, InvalidInput, NotFound
@@ -26,7 +27,6 @@ from care.journeys.models import OPEN_STATUSES, Journey, Step, StepKind, StepSta
 from care.journeys.notifications import notify
 from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
 from care.residents.models import DementiaStatus, Episode, EpisodeStart, Resident, ResidentStatus
-from care.rounds.effects import end_of_day
 from care.rounds.models import (
     DONE_STATUSES,
     AgendaDecision,
