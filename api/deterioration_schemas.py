@@ -20,15 +20,11 @@ from care.deterioration.models import (
 )
 from care.deterioration.news2 import Consciousness, News2Result, RiskBand, SpO2Scale
 from care.deterioration.recording import Recorded
-from care.deterioration.routes import Route, Urgency
+from care.deterioration.routes import Route, Urgency, minutes
 from care.deterioration.schemas import SoftSign
 from care.deterioration.service import Chart, DeteriorationView, QueueItem
 from care.journeys.models import Step
 from care.residents.models import Resident
-
-
-def _minutes(value: Any) -> int | None:
-    return None if value is None else int(value.total_seconds() // 60)
 
 
 class News2Out(BaseModel):
@@ -65,8 +61,8 @@ class RouteOut(BaseModel):
 def route_out(route: Route) -> RouteOut:
     return RouteOut(urgency=route.urgency, call_999=route.call_999,
                     ladder=[r.value for r in route.ladder],
-                    respond_within_minutes=_minutes(route.respond_within),
-                    repeat_observations_in_minutes=_minutes(route.repeat_obs_in),
+                    respond_within_minutes=minutes(route.respond_within),
+                    repeat_observations_in_minutes=minutes(route.repeat_obs_in),
                     reasons=list(route.reasons))
 
 

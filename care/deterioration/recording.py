@@ -46,6 +46,7 @@ from care.deterioration.routes import (
     Situation,
     Urgency,
     Wishes,
+    minutes,
     policy_with,
     route,
 )
@@ -296,10 +297,6 @@ def _respond_by(the_route: Route, now: datetime) -> datetime | None:
     return now + the_route.respond_within if the_route.respond_within is not None else None
 
 
-def _minutes(value: timedelta | None) -> int | None:
-    return None if value is None else int(value.total_seconds() // 60)
-
-
 def _open(
     session: Session, resident: Resident, row: ObservationSet, result: News2Result,
     the_route: Route, wishes: dict[str, Any], policy: Policy, known: Known, by: User,
@@ -315,8 +312,8 @@ def _open(
         urgency=the_route.urgency, ladder=[r.value for r in the_route.ladder], level=0,
         reasons=list(the_route.reasons), wishes=wishes,
         respond_by=_respond_by(the_route, now),
-        acknowledge_within_minutes=_minutes(policy.acknowledge_within) or 30,
-        repeat_obs_minutes=_minutes(the_route.repeat_obs_in),
+        acknowledge_within_minutes=minutes(policy.acknowledge_within) or 30,
+        repeat_obs_minutes=minutes(the_route.repeat_obs_in),
         sbard=draft(sbard_facts(session, resident, row, result, known), the_route).as_dict(),
     )
     session.add(det)
@@ -347,8 +344,8 @@ def _raise(
     new_by = _respond_by(the_route, now)
     if new_by is not None and (det.respond_by is None or new_by < det.respond_by):
         det.respond_by = new_by
-    det.repeat_obs_minutes = _minutes(the_route.repeat_obs_in)
-    det.acknowledge_within_minutes = _minutes(policy.acknowledge_within) or 30
+    det.repeat_obs_minutes = minutes(the_route.repeat_obs_in)
+    det.acknowledge_within_minutes = minutes(policy.acknowledge_within) or 30
     det.sbard = {**draft(sbard_facts(session, resident, row, result, known, det.id),
                          the_route).as_dict(),
                  "recommendation": (det.sbard or {}).get("recommendation")}
@@ -515,13 +512,13 @@ def _request_repeat(
 ) -> uuid.UUID | None:
     if det.status != DeteriorationStatus.OPEN or not det.repeat_obs_minutes:
         return None
-    minutes = det.repeat_obs_minutes
+    every = det.repeat_obs_minutes
     return open_step(session, NewStep(
         dedupe_key=f"det:{det.id}:repeat-after:{row.id}",
         kind=StepKind.REPEAT_OBSERVATIONS,
-        title=f"Repeat observations (every {_interval_words(minutes)})",
+        title=f"Repeat observations (every {_interval_words(every)})",
         home_id=det.home_id,
-        due_at=now + timedelta(minutes=minutes),
+        due_at=now + timedelta(minutes=every),
         deadline_rule=f"repeat-observations-{det.urgency.value}/v1",
         deadline_base=now,
         priority=1 if det.urgency in (Urgency.EMERGENCY, Urgency.URGENT) else 2,

@@ -19,7 +19,7 @@ from enum import StrEnum
 from care.assessments.schemas import HospitalAdmissionWish as HospitalWish
 
 __all__ = ["DEFAULT_POLICY", "HospitalWish", "Policy", "Responder", "Route", "Situation",
-           "Urgency", "Wishes", "policy_values", "policy_with", "route", "urgency_of"]
+           "Urgency", "Wishes", "minutes", "policy_values", "policy_with", "route", "urgency_of"]
 
 
 class Urgency(StrEnum):
@@ -210,11 +210,13 @@ def policy_with(overrides: dict[str, int | None], base: Policy = DEFAULT_POLICY)
     return policy
 
 
+def minutes(value: timedelta | None) -> int | None:
+    """A policy or route time in whole minutes, as people set and read them."""
+    return None if value is None else int(value.total_seconds() // 60)
+
+
 def policy_values(policy: Policy) -> dict[str, int | None]:
     """The ladder as the flat minutes-and-thresholds form people edit."""
-    def minutes(value: timedelta | None) -> int | None:
-        return None if value is None else int(value.total_seconds() // 60)
-
     values: dict[str, int | None] = {
         "high_from": policy.high_from, "medium_from": policy.medium_from,
         "rise_from_baseline": policy.rise_from_baseline,
