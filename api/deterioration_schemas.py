@@ -265,13 +265,31 @@ def queue_out(items: list[QueueItem], now: datetime,
     return [deterioration_out(i.deterioration, i.resident, i.step, now, names) for i in items]
 
 
+class FloorOut(BaseModel):
+    low: int
+    high: int
+    why: str = Field(description="The national standard behind the bound")
+
+
+class PolicyVersionOut(BaseModel):
+    version: int
+    values: dict[str, int | None] = Field(description="Differences from the defaults")
+    reason: str
+    changed_by: PersonRef | None = Field(description="None: brought within the floors by an "
+                                                     "upgrade")
+    changed_at: datetime
+
+
 class EscalationPolicyOut(BaseModel):
     values: dict[str, int | None] = Field(description="The ladder in force for your PCN")
     defaults: dict[str, int | None]
+    floors: dict[str, FloorOut] = Field(description="What each field may be set to: the "
+                                                    "national standards are floors")
     customised: bool
     updated_by: PersonRef | None
     updated_at: datetime | None
-    note: str | None
+    note: str | None = Field(description="The reason given for the version in force")
+    history: list[PolicyVersionOut] = Field(description="Every version, newest first")
 
 
 class HomeMeasuresOut(BaseModel):
@@ -280,7 +298,9 @@ class HomeMeasuresOut(BaseModel):
     days: int
     escalations: int = Field(description="Deteriorations raised in the period")
     urgent_decided: int = Field(description="Urgent (2-hour) responses with a decision")
-    urgent_within_clock: int = Field(description="...decided within the route's clock")
+    urgent_within_clock: int = Field(
+        description="...decided within the national 2 hours of being raised (whatever the "
+                    "PCN's own clock)")
     urgent_within_percent: int | None = Field(description="National standard: at least 70%")
     outcomes: dict[str, int] = Field(description="Advice only, seen in the home, ambulance "
                                      "call-out, conveyed to A&E, admitted")

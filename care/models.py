@@ -5,6 +5,7 @@ from care.audit.models import AuditEvent
 from care.db import Base
 from care.deterioration.models import (
     Deterioration,
+    EscalationPolicyVersion,
     News2Baseline,
     ObservationSet,
     PcnEscalationPolicy,
@@ -39,6 +40,7 @@ __all__ = [
     "CarePlan",
     "Deterioration",
     "Episode",
+    "EscalationPolicyVersion",
     "HolisticAssessment",
     "HomeMembership",
     "HomeRound",

@@ -186,7 +186,7 @@ def test_score_of_7_follows_the_residents_wish_about_hospital(
         c = observe(s, world, wants_hospital, NOW, **HIGH)
     assert a.news2.total == 8 and a.route.urgency == Urgency.EMERGENCY
     assert a.route.ladder[0] == Responder.GP and not a.route.call_999
-    assert any("not 999" in r for r in a.route.reasons)
+    assert any("999 if nobody acknowledges" in r for r in a.route.reasons)
     assert b.route.ladder[0] == Responder.PALLIATIVE_CARE and not b.route.call_999
     assert c.route.call_999 and c.route.ladder == (Responder.AMBULANCE,)
     with sessions() as s:
@@ -224,7 +224,8 @@ def test_unacknowledged_urgent_step_escalates_once_per_level(
         assert recorded.route.urgency == Urgency.URGENT
         det_id = recorded.deterioration.id
     ladder_seen = []
-    for minutes in (29, 31, 32, 62, 63, 93, 94, 200):
+    # Urgent routes pass on after 20 minutes unacknowledged (shorter than same-day's 30).
+    for minutes in (19, 21, 22, 42, 43, 63, 64, 200):
         with sessions() as s, s.begin():
             ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=minutes))
         with sessions() as s:
@@ -250,12 +251,14 @@ def test_unacknowledged_urgent_step_escalates_once_per_level(
         assert sorted(levels) == sorted(st.id for st in steps)  # once per level, no more
         exhausted = s.scalars(select(Notification).where(
             Notification.user_id == world.users["lead"].id,
-            Notification.message.like("Nobody has acknowledged%"))).all()
+            Notification.message.like("Nobody has answered%"))).all()
         assert len(exhausted) == 1
+        # When the ladder runs out, staff are told plainly what to do now (hazard H-08).
+        assert "Call NHS 111 now, or 999 if it is an emergency" in exhausted[0].message
         staff_told = s.scalar(select(func.count()).select_from(Notification).where(
             Notification.user_id == world.users["staff.a"].id,
-            Notification.message.like("Nobody has acknowledged%")))
-        assert staff_told == 1  # the home's representative
+            Notification.message.like("Nobody has answered%Call NHS 111 now%")))
+        assert staff_told == 1  # the home's staff
 
 
 def test_acknowledgement_stops_the_ladder(
@@ -538,14 +541,17 @@ def test_a_pcns_own_ladder_applies_to_new_escalations(
     with sessions() as s, s.begin():
         lead = load_actor(s, world.users["lead"])
         with pytest.raises(InvalidInput) as bad:
-            service.set_escalation_policy(s, lead, EscalationPolicyIn(medium_from=7), NOW)
-        assert bad.value.field == "medium_from"
+            service.set_escalation_policy(s, lead, EscalationPolicyIn(
+                medium_from=4, high_from=4, reason="test"), NOW)
+        assert bad.value.errors[0]["field"] == "medium_from"
     with sessions() as s, s.begin():
         with pytest.raises(Forbidden):
             service.set_escalation_policy(s, load_actor(s, world.users["gp.a"]),
-                                          EscalationPolicyIn(acknowledge_minutes=10), NOW)
+                                          EscalationPolicyIn(acknowledge_urgent_minutes=10,
+                                                             reason="test"), NOW)
         service.set_escalation_policy(s, load_actor(s, world.users["lead"]), EscalationPolicyIn(
-            acknowledge_minutes=10, urgent_response_minutes=90), NOW)
+            acknowledge_urgent_minutes=10, urgent_response_minutes=90,
+            reason="Agreed at the PCN board"), NOW)
     with sessions() as s, s.begin():
         rid = admit_planned(s, world, settings)
         det = observe(s, world, rid, NOW, **MEDIUM).deterioration
@@ -706,7 +712,7 @@ def test_a_responder_nobody_in_the_home_can_be_is_skipped_at_once(
         assert still.id == step.id
         assert s.scalar(select(func.count()).select_from(Notification).where(
             Notification.user_id == world.users["lead"].id,
-            Notification.message.like("Nobody has acknowledged%"))) == 1
+            Notification.message.like("Nobody has answered%"))) == 1
 
 
 def test_when_the_ladder_reaches_999_the_homes_staff_are_told_to_call(
@@ -718,7 +724,11 @@ def test_when_the_ladder_reaches_999_the_homes_staff_are_told_to_call(
         rid = admit_planned(s, world, settings, hospital="no")
         det_id = observe(s, world, rid, NOW, **HIGH).deterioration.id
     with sessions() as s, s.begin():
-        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=31))
+        # An emergency passes on after 10 minutes unacknowledged, so 999 is reached well
+        # within the 30 minutes the floor allows (hazard H-08).
+        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=9))
+        assert s.get(Deterioration, det_id).level == 0  # type: ignore[union-attr]
+        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=11))
     with sessions() as s:
         det = s.get(Deterioration, det_id)
         assert det is not None and det.ladder[det.level] == "ambulance_999"

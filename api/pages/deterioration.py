@@ -42,8 +42,16 @@ from care.deterioration.models import (
     ResponseOutcome,
 )
 from care.deterioration.news2 import News2Result, Parameter, SpO2Scale, SubScore
-from care.deterioration.routes import DEFAULT_POLICY, Responder, Urgency, policy_values
-from care.deterioration.sbard import RESPONDER_LABELS
+from care.deterioration.routes import (
+    DEFAULT_POLICY,
+    FLOORS,
+    POLICY_FIELDS,
+    RESPONDER_LABELS,
+    Floor,
+    Responder,
+    Urgency,
+    policy_values,
+)
 from care.deterioration.schemas import (
     SOFT_SIGN_LABELS,
     BaselineIn,
@@ -589,25 +597,13 @@ def decide(
 
 # ---------------------------------------------------------------- the PCN's escalation ladder
 
-#: The form's fields in the order people read a ladder, each with its label and unit.
-LADDER_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("high_from", "NEWS2 from which risk is high: emergency", "score"),
-    ("medium_from", "NEWS2 from which risk is medium: urgent response", "score"),
-    ("rise_from_baseline", "A low score this far above the resident's baseline: same-day "
-                           "review", "points"),
-    ("low_without_baseline_from", "With no baseline yet, a same-day review from this low "
-                                  "score", "score"),
-    ("urgent_response_minutes", "Urgent community response within", "minutes"),
-    ("gp_urgent_minutes", "GP or palliative team, when the resident wants no hospital "
-                          "admission, within", "minutes"),
-    ("same_day_minutes", "Same-day review within", "minutes"),
-    ("acknowledge_minutes", "Passed to the next responder if not acknowledged within",
-     "minutes"),
-    ("repeat_obs_emergency_minutes", "Repeat observations in an emergency every", "minutes"),
-    ("repeat_obs_urgent_minutes", "Repeat observations when urgent every", "minutes"),
-    ("repeat_obs_same_day_minutes", "Repeat observations awaiting a same-day review every",
-     "minutes"),
-)
+#: The form's fields in the order people read a ladder: name, label (the schema's title, one
+#: place), unit, and the floor people may set it within.
+LADDER_FIELDS: tuple[tuple[str, str, str, Floor], ...] = tuple(
+    (name, EscalationPolicyIn.model_fields[name].title or name,
+     "score" if name.endswith("_from") else "points" if name == "rise_from_baseline"
+     else "minutes", FLOORS[name])
+    for name in POLICY_FIELDS)
 
 
 def _ladder_page(
@@ -617,9 +613,12 @@ def _ladder_page(
 ) -> Response:
     policy, stored = service.escalation_policy(session, page.actor)
     current = policy_values(policy)
-    names = names_for(session, [stored.updated_by_id if stored else None])
+    history = service.policy_history(session, page.actor)
+    names = names_for(session, [stored.updated_by_id if stored else None,
+                                *(v.changed_by_id for v in history)])
     return render(request, "pages/escalation_ladder.html", page, {
         "fields": LADDER_FIELDS, "current": current, "defaults": policy_values(DEFAULT_POLICY),
+        "history": history, "names": names,
         "stored": stored, "updated_by": names.get(stored.updated_by_id) if stored else None,
         "can_edit": page.actor.role in service.POLICY_EDITORS,
         "values": values if values is not None else {k: str(v) for k, v in current.items()
@@ -632,7 +631,7 @@ def _ladder_page(
 def escalation_ladder(
     request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
 ) -> Response:
-    """Everyone may read the PCN's ladder; clinical leads and admins change it."""
+    """Everyone may read the PCN's ladder and its history; clinical leads change it."""
     return _ladder_page(request, page, session, now)
 
 
@@ -642,16 +641,16 @@ def set_escalation_ladder(
     now: NowDep,
 ) -> Response:
     page.actor.require_role(service.POLICY_EDITORS, "change the escalation ladder")
-    values = {name: form.get(name, "").strip() for name, _, _ in LADDER_FIELDS}
-    values["note"] = form.get("note", "").strip()
+    values = {name: form.get(name, "").strip() for name, _, _, _ in LADDER_FIELDS}
+    values["reason"] = form.get("reason", "").strip()
     defaults = policy_values(DEFAULT_POLICY)
     # Only what differs from the default is stored, so a later change of default reaches
     # every PCN that never chose otherwise.
-    data: dict[str, Any] = {k: v for k, v in values.items() if v != "" and k != "note"
+    data: dict[str, Any] = {k: v for k, v in values.items() if v != "" and k != "reason"
                             and v != str(defaults.get(k))}
-    if values["note"]:
-        data["note"] = values["note"]
-    labels = {name: label.lower() for name, label, _ in LADDER_FIELDS}
+    data["reason"] = values["reason"]
+    labels = {name: label.lower() for name, label, _, _ in LADDER_FIELDS}
+    labels["reason"] = "why the ladder is changing"
     try:
         parsed = EscalationPolicyIn.model_validate(data)
         service.set_escalation_policy(session, page.actor, parsed, now)

@@ -18,7 +18,9 @@ from api.deterioration_schemas import (
     DeteriorationDetailOut,
     DeteriorationOut,
     EscalationPolicyOut,
+    FloorOut,
     HomeMeasuresOut,
+    PolicyVersionOut,
     RecordedOut,
     ScaleOut,
     baseline_out,
@@ -33,7 +35,7 @@ from api.schemas import names_for, person_ref, problem_responses
 from care.audit.service import record as audit
 from care.audit.service import record_seen
 from care.deterioration import service as deterioration
-from care.deterioration.routes import DEFAULT_POLICY, policy_values
+from care.deterioration.routes import DEFAULT_POLICY, FLOORS, policy_values
 from care.deterioration.schemas import (
     BaselineIn,
     DecisionIn,
@@ -215,18 +217,25 @@ def decide(
 
 def _policy_body(session: Session, actor: ApiActor) -> EscalationPolicyOut:
     policy, stored = deterioration.escalation_policy(session, actor)
-    names = names_for(session, [stored.updated_by_id if stored else None])
+    history = deterioration.policy_history(session, actor)
+    names = names_for(session, [stored.updated_by_id if stored else None,
+                                *(v.changed_by_id for v in history)])
     return EscalationPolicyOut(
         values=policy_values(policy), defaults=policy_values(DEFAULT_POLICY),
+        floors={name: FloorOut(low=f.low, high=f.high, why=f.why) for name, f in FLOORS.items()},
         customised=stored is not None,
         updated_by=person_ref(stored.updated_by_id, names) if stored else None,
-        updated_at=stored.updated_at if stored else None, note=stored.note if stored else None)
+        updated_at=stored.updated_at if stored else None, note=stored.note if stored else None,
+        history=[PolicyVersionOut(version=v.version, values=v.values, reason=v.reason,
+                                  changed_by=person_ref(v.changed_by_id, names),
+                                  changed_at=v.changed_at) for v in history])
 
 
 @router.get("/escalation-policy", response_model=EscalationPolicyOut)
 def get_escalation_policy(actor: ApiActor, session: SessionDep) -> EscalationPolicyOut:
     """Your PCN's escalation ladder: NEWS2 thresholds, response, acknowledgement and
-    repeat-observation times (minutes)."""
+    repeat-observation times (minutes), the floors each may be set within, and every
+    version with who changed it, when and why."""
     return _policy_body(session, actor)
 
 
@@ -234,8 +243,9 @@ def get_escalation_policy(actor: ApiActor, session: SessionDep) -> EscalationPol
 def set_escalation_policy(
     data: EscalationPolicyIn, actor: ApiActor, session: SessionDep, now: NowDep,
 ) -> EscalationPolicyOut:
-    """Set your PCN's ladder (clinical lead or admin). Fields left out keep the defaults; it
-    applies to escalations raised from now on."""
+    """Set your PCN's ladder (clinical leads only), with the reason. Fields left out keep the
+    defaults; values beyond the national floors are 422 with the field and the floor. It
+    applies to escalations raised from now on; the version is kept."""
     deterioration.set_escalation_policy(session, actor, data, now)
     body = _policy_body(session, actor)
     session.commit()

@@ -14,15 +14,17 @@ from sqlalchemy.orm import Session
 
 from care.deterioration import recording
 from care.deterioration.models import Deterioration, DeteriorationStatus
-from care.deterioration.routes import Responder
-from care.deterioration.sbard import RESPONDER_LABELS
-from care.directory.models import CareHome, HomeMembership
+from care.deterioration.routes import RESPONDER_LABELS, Responder
+from care.directory.models import CareHome
 from care.journeys.ledger import add_event
 from care.journeys.models import Step, StepEscalation, StepStatus
 from care.journeys.notifications import notify
 from care.residents.models import Resident
 
 UNACKNOWLEDGED = "unacknowledged"
+#: What staff are told when nobody on the ladder answers: plainly, what to do now (H-08).
+CALL_NOW = ("Call NHS 111 now, or 999 if it is an emergency (not breathing, unresponsive, "
+            "chest pain, stroke signs, severe bleeding, fitting). Do not wait for the app.")
 
 
 @dataclass
@@ -82,16 +84,14 @@ def escalate_unacknowledged(session: Session, now: datetime, *, limit: int = 200
             report.passed_on.append(det.id)
             recipients = {home.clinical_lead_id} if home.clinical_lead_id else set()
         else:
-            message = (f"Nobody has acknowledged the urgent response for "
-                       f"{resident.short_name} at {home.name} ({was} was the last on the "
-                       "ladder): please act now.")
+            message = (f"Nobody has answered the urgent response for {resident.short_name} at "
+                       f"{home.name} ({was} was the last on the ladder). {CALL_NOW}")
             add_event(session, det.journey_id, "deterioration.unanswered",
-                      f"Ladder exhausted: the {was} has not acknowledged", now, step_id=step.id,
+                      f"Ladder exhausted: the {was} has not acknowledged. Staff told to call "
+                      "NHS 111, or 999 in an emergency", now, step_id=step.id,
                       data={"deterioration_id": str(det.id)})
             report.exhausted.append(det.id)
-            recipients = set(session.scalars(
-                select(HomeMembership.user_id).where(HomeMembership.home_id == home.id,
-                                                     HomeMembership.is_home_representative)))
+            recipients = set(recording.home_staff(session, home.id))
             if home.clinical_lead_id:
                 recipients.add(home.clinical_lead_id)
         for user_id in recipients:

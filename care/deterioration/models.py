@@ -9,7 +9,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, text
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from care.db import Base, new_id
@@ -181,7 +191,8 @@ class Deterioration(Base):
 
 
 class PcnEscalationPolicy(Base):
-    """A PCN's own escalation ladder: overrides of ``routes.Policy``'s defaults."""
+    """A PCN's own escalation ladder in force: overrides of ``routes.Policy``'s defaults.
+    Every change is also kept as an ``EscalationPolicyVersion``."""
 
     __tablename__ = "pcn_escalation_policy"
 
@@ -191,3 +202,21 @@ class PcnEscalationPolicy(Base):
     updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class EscalationPolicyVersion(Base):
+    """Each version of a PCN's ladder, kept for ever: what it was, who set it, when and why
+    (clinical policy is changed by clinical leads only, with a reason; hazard H-01)."""
+
+    __tablename__ = "escalation_policy_version"
+    __table_args__ = (UniqueConstraint("pcn_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    pcn_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pcn.id", ondelete="CASCADE"),
+                                              index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    values: Mapped[dict[str, Any]]  # the overrides, as stored in PcnEscalationPolicy
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"),
+                                                            nullable=True)
+    changed_at: Mapped[datetime]

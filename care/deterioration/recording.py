@@ -31,6 +31,7 @@ from care.deterioration.models import (
 )
 from care.deterioration.news2 import (
     SCALE_1,
+    Consciousness,
     News2Result,
     Observations,
     Parameter,
@@ -39,18 +40,21 @@ from care.deterioration.news2 import (
 )
 from care.deterioration.routes import (
     DEFAULT_POLICY,
+    RESPONDER_LABELS,
     HospitalWish,
     Policy,
+    PolicyError,
     Responder,
     Route,
     Situation,
     Urgency,
     Wishes,
+    clamped,
     minutes,
     policy_with,
     route,
 )
-from care.deterioration.sbard import RESPONDER_LABELS, SbardFacts, draft
+from care.deterioration.sbard import SbardFacts, draft
 from care.deterioration.schemas import ObservationsIn, SoftSign
 from care.directory.models import CareHome, HomeMembership, User
 from care.errors import InvalidInput
@@ -81,8 +85,15 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def policy_for_pcn(session: Session, pcn_id: uuid.UUID) -> Policy:
+    """The PCN's ladder in force. Stored values are brought within the national floors
+    again here (they are validated when saved; this guards rows written before the floors)."""
     stored = session.get(PcnEscalationPolicy, pcn_id)
-    return policy_with(stored.values) if stored else DEFAULT_POLICY
+    if stored is None:
+        return DEFAULT_POLICY
+    try:
+        return policy_with(clamped(stored.values))
+    except PolicyError:
+        return DEFAULT_POLICY
 
 
 def scale_decision(session: Session, resident_id: uuid.UUID) -> Spo2ScaleDecision | None:
@@ -115,6 +126,9 @@ class Known:
     plan: CarePlan | None
     baseline: News2Baseline | None
     end_of_life: bool
+    # CPR / ReSPECT status for the SBARD and the urgent step; the end-of-life stage adds the
+    # record. Until then None, and both say to check the home's own ReSPECT / DNACPR record.
+    resuscitation: str | None = None
 
 
 def known_about(session: Session, resident_id: uuid.UUID) -> Known:
@@ -156,6 +170,7 @@ class Recorded:
     escalated: bool  # a deterioration opened, or its route became more urgent
     urgent_step_id: uuid.UUID | None = None
     repeat_step_id: uuid.UUID | None = None
+    full_set_step_id: uuid.UUID | None = None
     baseline_set: bool = False
 
 
@@ -216,7 +231,10 @@ def record(
         news2_total=result.total if result.risk is not None else None,
         single_parameter_3=result.single_parameter_3,
         complete_set=result.complete,
+        missing=tuple(p.value for p in result.missing),
         soft_signs=signs,
+        consciousness=obs.consciousness,
+        respiration_rate=obs.respiration_rate,
         carer_concerned=data.carer_concerned or bool(data.soft_signs_note),
         medical_emergency=data.medical_emergency,
         end_of_life_care=known.end_of_life,
@@ -248,6 +266,13 @@ def record(
         row.deterioration_id = current.id
         recorded.urgent_step_id = current.urgent_step_id
         recorded.repeat_step_id = _request_repeat(session, current, resident, row, now)
+    elif the_route.repeat_obs_in is not None:
+        # Routine monitoring still has a minimum frequency (RCP chart 4): hazard H-02.
+        recorded.repeat_step_id = _request_routine_repeat(session, resident, row, the_route,
+                                                          now)
+    if the_route.full_set_in is not None:
+        recorded.full_set_step_id = _request_full_set(session, resident, row, the_route,
+                                                      current, now)
     session.flush()
     return recorded
 
@@ -293,6 +318,12 @@ def result_value(result: News2Result, parameter: Parameter) -> Any:
 # ---------------------------------------------------------------- the deterioration
 
 
+def _acknowledge_minutes(the_route: Route, policy: Policy) -> int:
+    """The route's acknowledgement window; the most urgent window when the route has none."""
+    window = the_route.acknowledge_within or policy.acknowledge_within[Urgency.EMERGENCY]
+    return max(1, minutes(window) or 1)
+
+
 def _respond_by(the_route: Route, now: datetime) -> datetime | None:
     return now + the_route.respond_within if the_route.respond_within is not None else None
 
@@ -312,7 +343,7 @@ def _open(
         urgency=the_route.urgency, ladder=[r.value for r in the_route.ladder], level=0,
         reasons=list(the_route.reasons), wishes=wishes,
         respond_by=_respond_by(the_route, now),
-        acknowledge_within_minutes=minutes(policy.acknowledge_within) or 30,
+        acknowledge_within_minutes=_acknowledge_minutes(the_route, policy),
         repeat_obs_minutes=minutes(the_route.repeat_obs_in),
         sbard=draft(sbard_facts(session, resident, row, result, known), the_route).as_dict(),
     )
@@ -345,7 +376,7 @@ def _raise(
     if new_by is not None and (det.respond_by is None or new_by < det.respond_by):
         det.respond_by = new_by
     det.repeat_obs_minutes = minutes(the_route.repeat_obs_in)
-    det.acknowledge_within_minutes = minutes(policy.acknowledge_within) or 30
+    det.acknowledge_within_minutes = _acknowledge_minutes(the_route, policy)
     det.sbard = {**draft(sbard_facts(session, resident, row, result, known, det.id),
                          the_route).as_dict(),
                  "recommendation": (det.sbard or {}).get("recommendation")}
@@ -453,15 +484,31 @@ def present_level(session: Session, det: Deterioration, start: int) -> int | Non
     return None
 
 
+def home_staff(session: Session, home_id: uuid.UUID) -> list[uuid.UUID]:
+    """The home's own staff (active), who act when nobody else answers."""
+    return list(session.scalars(
+        select(User.id).join(HomeMembership, HomeMembership.user_id == User.id).where(
+            HomeMembership.home_id == home_id, User.active,
+            (User.profession == Profession.CARE_HOME_STAFF)
+            | HomeMembership.is_home_representative)
+    ))
+
+
 def _skip_absent_responders(session: Session, det: Deterioration, now: datetime) -> None:
     level = present_level(session, det, det.level)
     if level is None:
+        # Nobody on the ladder serves the home: the lead arranges the response, and the
+        # home's staff are told plainly what to do meanwhile (hazard H-08).
         home = session.get(CareHome, det.home_id)
+        ladder = ", ".join(RESPONDER_LABELS[Responder(r)] for r in det.ladder)
         if home is not None and home.clinical_lead_id:
             notify(session, home.clinical_lead_id, "escalation",
-                   "Nobody on the escalation ladder serves this home "
-                   f"({', '.join(RESPONDER_LABELS[Responder(r)] for r in det.ladder)}): "
+                   f"Nobody on the escalation ladder serves this home ({ladder}): "
                    "please arrange the response.", now, resident_id=det.resident_id)
+        for user_id in home_staff(session, det.home_id):
+            notify(session, user_id, "urgent",
+                   f"Nobody on the escalation ladder ({ladder}) can respond. Call NHS 111 "
+                   "now, or 999 if it is an emergency.", now, resident_id=det.resident_id)
         return
     if level != det.level:
         absent = ", ".join(RESPONDER_LABELS[Responder(r)] for r in det.ladder[det.level:level])
@@ -530,6 +577,60 @@ def _request_repeat(
     ), now)
 
 
+def _request_routine_repeat(
+    session: Session, resident: Resident, row: ObservationSet, the_route: Route, now: datetime,
+) -> uuid.UUID | None:
+    """No escalation, but NEWS2 1-4 (or 0, if the PCN asks) still has a minimum monitoring
+    frequency: the next set is a step for the home's staff, answered by any later set."""
+    every = minutes(the_route.repeat_obs_in)
+    if not every:
+        return None
+    journey_id = session.scalar(select(Journey.id).where(Journey.resident_id == resident.id))
+    return open_step(session, NewStep(
+        dedupe_key=f"obs:{row.id}:repeat",
+        kind=StepKind.REPEAT_OBSERVATIONS,
+        title=f"Repeat observations (every {_interval_words(every)})",
+        home_id=resident.home_id,
+        due_at=now + timedelta(minutes=every),
+        deadline_rule="repeat-observations-routine/v1",
+        deadline_base=now,
+        priority=3,
+        journey_id=journey_id,
+        resident_id=resident.id,
+        candidate_profession=Profession.CARE_HOME_STAFF.value,
+        instructions=(f"NEWS2 {row.news2_total}: take a full set of observations within "
+                      f"{_interval_words(every)} and note any change in soft signs."),
+    ), now)
+
+
+def _request_full_set(
+    session: Session, resident: Resident, row: ObservationSet, the_route: Route,
+    det: Deterioration | None, now: datetime,
+) -> uuid.UUID | None:
+    """Soft signs or concern without a full set, or a partial set: the home's staff take a
+    full set now (RESTORE2 practice), due within minutes, not at the next routine check."""
+    within = minutes(the_route.full_set_in) or 15
+    missing = ", ".join(m.replace("_", " ") for m in the_route.missing) or "all"
+    journey_id = (det.journey_id if det is not None else
+                  session.scalar(select(Journey.id).where(Journey.resident_id == resident.id)))
+    return open_step(session, NewStep(
+        dedupe_key=f"obs:{row.id}:full-set",
+        kind=StepKind.REPEAT_OBSERVATIONS,
+        title="Take a full set of observations now",
+        home_id=resident.home_id,
+        due_at=now + timedelta(minutes=within),
+        deadline_rule="full-set-now/v1",
+        deadline_base=now,
+        priority=1,
+        journey_id=journey_id,
+        resident_id=resident.id,
+        deterioration_id=det.id if det is not None else None,
+        candidate_profession=Profession.CARE_HOME_STAFF.value,
+        instructions=(f"Not taken yet: {missing}. Take the full set of observations now, "
+                      "and record any change in soft signs."),
+    ), now)
+
+
 def _interval_words(minutes: int) -> str:
     if minutes % 60 == 0:
         hours = minutes // 60
@@ -587,6 +688,9 @@ def sbard_facts(
         plan_missing=plan is None,
         dementia=resident.dementia_status.value,
         end_of_life=known.end_of_life,
+        new_confusion=(row.consciousness == Consciousness.NEW_CONFUSION
+                       or SoftSign.MORE_CONFUSED.value in row.soft_signs),
+        resuscitation=known.resuscitation,
         last_hospital_stay=last_stay,
         recent_falls=counts.get(ResidentEventKind.FALL, 0),
         recent_deteriorations=counts.get(ResidentEventKind.DETERIORATION, 0),

@@ -10,16 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from care.deterioration.news2 import News2Result
-from care.deterioration.routes import Responder, Route, Urgency
-
-RESPONDER_LABELS = {
-    Responder.AMBULANCE: "999 ambulance",
-    Responder.URGENT_COMMUNITY_RESPONSE: "urgent community response team",
-    Responder.GP: "GP",
-    Responder.PALLIATIVE_CARE: "palliative care team",
-    Responder.COMMUNITY_MATRON: "community matron",
-    Responder.CARE_HOME_NURSE: "care home nurse",
-}
+from care.deterioration.routes import RESPONDER_LABELS, Route, Urgency
 
 
 @dataclass(frozen=True)
@@ -41,6 +32,11 @@ class SbardFacts:
     plan_missing: bool = False
     dementia: str | None = None
     end_of_life: bool = False
+    # New or worse confusion in this set (ACVPU "C", or the "more confused" soft sign).
+    new_confusion: bool = False
+    # The resident's CPR / ReSPECT status as recorded in carejourney; None until the
+    # end-of-life stage records it (then staff must check the home's own records).
+    resuscitation: str | None = None
     last_hospital_stay: date | None = None
     recent_falls: int = 0
     recent_deteriorations: int = 0
@@ -69,6 +65,13 @@ _WISH_WORDS = {
     "discuss_first": "wants hospital admission discussed with them or their family first",
     "no": "does NOT want hospital admission",
 }
+
+
+#: Until carejourney holds CPR / ReSPECT decisions, every SBARD says where to look instead.
+RESUSCITATION_UNKNOWN = ("CPR / ReSPECT: not recorded in carejourney; check the resident's "
+                         "ReSPECT form or DNACPR record held by the home.")
+NEW_CONFUSION = ("New confusion (new or worse than usual): possible delirium, which needs "
+                 "urgent assessment; it is not their usual state")
 
 
 def trend_words(total: int, baseline: int | None, recent: tuple[int, ...]) -> str:
@@ -122,8 +125,12 @@ def draft(facts: SbardFacts, route: Route) -> Sbard:
     if facts.what_matters:
         background.append(f"What matters to them: {facts.what_matters}")
     if facts.dementia and facts.dementia not in ("none", "unknown"):
-        background.append(f"Dementia: {facts.dementia.replace('_', ' ')} "
-                          "(long-standing confusion is their usual state).")
+        # Never "confusion is their usual state": that hides delirium (hazard H-07).
+        background.append(f"Dementia: {facts.dementia.replace('_', ' ')}; confusion that is "
+                          "new or worse than their usual is not their dementia and may be "
+                          "delirium.")
+    background.append(RESUSCITATION_UNKNOWN if facts.resuscitation is None
+                      else f"CPR / ReSPECT: {facts.resuscitation}")
     if facts.last_hospital_stay:
         background.append(f"Last hospital admission: {facts.last_hospital_stay:%d %b %Y}.")
     if facts.recent_falls:
@@ -133,6 +140,8 @@ def draft(facts: SbardFacts, route: Route) -> Sbard:
                           f"{facts.recent_deteriorations}.")
 
     assessment: list[str] = [facts.news2.label]
+    if facts.new_confusion:
+        assessment.append(NEW_CONFUSION)
     if facts.news2.risk is not None:
         assessment[0] += " — " + trend_words(facts.news2.total, facts.baseline_total,
                                              facts.recent_totals)
@@ -144,6 +153,8 @@ def draft(facts: SbardFacts, route: Route) -> Sbard:
 
     if route.call_999:
         suggestion = "Call 999 now; then inform the GP."
+    elif route.full_set_in is not None and route.urgency == Urgency.ROUTINE:
+        suggestion = "Take a full set of observations now."
     elif route.urgency == Urgency.ROUTINE:
         suggestion = "Continue routine monitoring."
     else:
@@ -156,6 +167,8 @@ def draft(facts: SbardFacts, route: Route) -> Sbard:
         if route.repeat_obs_in:
             minutes = int(route.repeat_obs_in.total_seconds() // 60)
             suggestion += f" Repeat observations in {minutes} minutes."
+        if route.full_set_in is not None:
+            suggestion += " Take a full set of observations now."
     return Sbard(
         situation=" ".join(situation),
         background=" ".join(background) or "Nothing further recorded.",

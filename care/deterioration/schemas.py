@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from care.assessments.schemas import ShortText, Text
 from care.deterioration.models import ResponseOutcome
 from care.deterioration.news2 import Consciousness, Observations, SpO2Scale, implausible
+from care.deterioration.routes import FLOORS
 from care.types import NO_NUL
 
 
@@ -145,25 +146,48 @@ class AeReviewOutcome(_Form):
                                  title="Learning and actions for the home")
 
 
-Minutes = Annotated[int, Field(ge=1, le=24 * 60)]
+def _setting(name: str, title: str) -> Any:
+    """A ladder field: optional (unset keeps the default), bounded by its national floor,
+    which is checked in ``routes.policy_with`` so the 422 names the floor and its source."""
+    floor = FLOORS[name]
+    return Field(default=None, title=title,
+                 description=f"{floor.low}-{floor.high}: {floor.why}")
 
 
 class EscalationPolicyIn(_Form):
-    """A PCN's ladder. Every field optional: unset fields keep the product's defaults."""
+    """A PCN's ladder. Every field optional: unset fields keep the product's defaults. Values
+    beyond the national floors are refused (422 with the field and the floor)."""
 
-    high_from: int | None = Field(default=None, ge=1, le=20,
-                                  title="NEWS2 from which risk is high (emergency)")
-    medium_from: int | None = Field(default=None, ge=1, le=20,
-                                    title="NEWS2 from which risk is medium (urgent response)")
-    rise_from_baseline: int | None = Field(
-        default=None, ge=1, le=20, title="A low score this far above the baseline: same-day review")
-    low_without_baseline_from: int | None = Field(
-        default=None, ge=1, le=20, title="With no baseline yet, a same-day review from this score")
-    urgent_response_minutes: Minutes | None = None
-    gp_urgent_minutes: Minutes | None = None
-    same_day_minutes: Minutes | None = None
-    acknowledge_minutes: Minutes | None = None
-    repeat_obs_emergency_minutes: Minutes | None = None
-    repeat_obs_urgent_minutes: Minutes | None = None
-    repeat_obs_same_day_minutes: Minutes | None = None
-    note: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
+    high_from: int | None = _setting("high_from", "NEWS2 from which risk is high (emergency)")
+    medium_from: int | None = _setting("medium_from",
+                                       "NEWS2 from which risk is medium (urgent response)")
+    rise_from_baseline: int | None = _setting(
+        "rise_from_baseline", "A low score this far above the baseline: same-day review")
+    low_without_baseline_from: int | None = _setting(
+        "low_without_baseline_from", "With no baseline yet, a same-day review from this score")
+    urgent_response_minutes: int | None = _setting(
+        "urgent_response_minutes", "Urgent community response within (minutes)")
+    gp_urgent_minutes: int | None = _setting(
+        "gp_urgent_minutes", "High score, no hospital admission wish: response within (minutes)")
+    same_day_minutes: int | None = _setting("same_day_minutes",
+                                            "Same-day review within (minutes)")
+    acknowledge_emergency_minutes: int | None = _setting(
+        "acknowledge_emergency_minutes", "Emergency: pass on if not acknowledged in (minutes)")
+    acknowledge_urgent_minutes: int | None = _setting(
+        "acknowledge_urgent_minutes", "Urgent: pass on if not acknowledged in (minutes)")
+    acknowledge_same_day_minutes: int | None = _setting(
+        "acknowledge_same_day_minutes", "Same day: pass on if not acknowledged in (minutes)")
+    repeat_obs_emergency_minutes: int | None = _setting(
+        "repeat_obs_emergency_minutes", "Emergency: repeat observations every (minutes)")
+    repeat_obs_urgent_minutes: int | None = _setting(
+        "repeat_obs_urgent_minutes", "Urgent: repeat observations every (minutes)")
+    repeat_obs_same_day_minutes: int | None = _setting(
+        "repeat_obs_same_day_minutes", "Same day: repeat observations every (minutes)")
+    repeat_obs_low_minutes: int | None = _setting(
+        "repeat_obs_low_minutes", "NEWS2 1-4, no escalation: repeat observations every (minutes)")
+    repeat_obs_zero_minutes: int | None = _setting(
+        "repeat_obs_zero_minutes", "NEWS2 0: repeat observations every (minutes; unset: no "
+        "prompt)")
+    full_set_minutes: int | None = _setting(
+        "full_set_minutes", "Soft signs or a partial set: take a full set within (minutes)")
+    reason: Text = Field(title="Why the ladder is changing (kept with this version)")

@@ -225,24 +225,67 @@ def test_escalation_policy_over_http(
     client: TestClient, login: Login, sessions: sessionmaker[Session],
 ) -> None:
     got = client.get(f"{API}/escalation-policy", headers=login("gp.a")).json()
-    assert got["customised"] is False and got["values"]["acknowledge_minutes"] == 30
-    assert got["values"]["urgent_response_minutes"] == 120
-    r = client.put(f"{API}/escalation-policy", headers=login("gp.a"),
-                   json={"acknowledge_minutes": 15})
-    assert r.status_code == 403
+    assert got["customised"] is False and got["values"]["acknowledge_same_day_minutes"] == 30
+    assert got["values"]["urgent_response_minutes"] == 120 and got["history"] == []
+    assert got["floors"]["high_from"] == {"low": 1, "high": 7, "why": got["floors"][
+        "high_from"]["why"]} and "RCP" in got["floors"]["high_from"]["why"]
+    # Clinical policy is for clinical leads: not other clinicians, not admins.
+    for who in ("gp.a", "admin"):
+        r = client.put(f"{API}/escalation-policy", headers=login(who),
+                       json={"acknowledge_urgent_minutes": 15, "reason": "x"})
+        assert r.status_code == 403, who
     r = client.put(f"{API}/escalation-policy", headers=login("lead"),
-                   json={"high_from": 5, "medium_from": 6})
+                   json={"high_from": 5, "medium_from": 5, "reason": "x"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "medium_from"
     r = client.put(f"{API}/escalation-policy", headers=login("lead"),
-                   json={"acknowledge_minutes": 0})
-    assert r.status_code == 422
+                   json={"acknowledge_urgent_minutes": 15})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PcnEscalationPolicy)) == 0
     r = client.put(f"{API}/escalation-policy", headers=login("lead"),
-                   json={"acknowledge_minutes": 15, "note": "Agreed at the PCN board"})
+                   json={"acknowledge_urgent_minutes": 15, "reason": "Agreed at the PCN board"})
     assert r.status_code == 200, r.text
-    assert r.json()["values"]["acknowledge_minutes"] == 15 and r.json()["customised"]
+    body = r.json()
+    assert body["values"]["acknowledge_urgent_minutes"] == 15 and body["customised"]
+    assert [(v["version"], v["reason"], v["changed_by"]["display_name"])
+            for v in body["history"]] == [(1, "Agreed at the PCN board", "Lead")]
+    r = client.put(f"{API}/escalation-policy", headers=login("lead"),
+                   json={"repeat_obs_low_minutes": 180, "reason": "Winter pressures"})
+    assert [v["version"] for v in r.json()["history"]] == [2, 1]
     with sessions() as s:
         stored = s.scalars(select(PcnEscalationPolicy)).one()
-        assert stored.values == {"acknowledge_minutes": 15}
+        assert stored.values == {"repeat_obs_low_minutes": 180}
+
+
+@pytest.mark.parametrize(("field", "value", "floor"), [
+    ("high_from", 20, "between 1 and 7"),
+    ("high_from", 8, "RCP NEWS2"),
+    ("medium_from", 6, "between 1 and 5"),
+    ("urgent_response_minutes", 24 * 60, "within 2 hours"),
+    ("urgent_response_minutes", 121, "between 1 and 120"),
+    ("gp_urgent_minutes", 61, "between 1 and 60"),
+    ("acknowledge_emergency_minutes", 16, "999 within 30 minutes"),
+    ("acknowledge_urgent_minutes", 31, "between 1 and 30"),
+    ("acknowledge_same_day_minutes", 61, "between 1 and 60"),
+    ("repeat_obs_emergency_minutes", 31, "between 1 and 30"),
+    ("repeat_obs_urgent_minutes", 61, "at least hourly"),
+    ("repeat_obs_same_day_minutes", 241, "between 1 and 240"),
+    ("repeat_obs_low_minutes", 361, "every 4-6 hours"),
+    ("repeat_obs_zero_minutes", 721, "12-hourly"),
+    ("full_set_minutes", 16, "between 1 and 15"),
+    ("same_day_minutes", 0, "between 1 and 360"),
+])
+def test_the_national_floors_refuse_a_less_cautious_ladder(
+    client: TestClient, login: Login, sessions: sessionmaker[Session], field: str, value: int,
+    floor: str,
+) -> None:
+    r = client.put(f"{API}/escalation-policy", headers=login("lead"),
+                   json={field: value, "reason": "try"})
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert error["field"] == field and floor in error["reason"], error
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PcnEscalationPolicy)) == 0
 
 
 def test_repeat_observations_step_completed_over_http(

@@ -559,31 +559,44 @@ def test_the_clinical_lead_sets_the_pcns_escalation_ladder(
     page = gp.get("/escalation-ladder")
     assert page.status_code == 200 and 'id="save-ladder"' not in page.text
     assert "30 minutes" in page.text.split('id="ladder"')[1]  # read-only, the defaults
-    assert gp.post("/escalation-ladder", data={"acknowledge_minutes": "10",
+    assert gp.post("/escalation-ladder", data={"acknowledge_same_day_minutes": "10",
                                                "csrf_token": csrf_from(page.text)}
                    ).status_code == 403
+    admin = browser_for("admin")
+    assert 'id="save-ladder"' not in admin.get("/escalation-ladder").text  # clinical leads only
     lead = browser_for("lead")
     form = lead.get("/escalation-ladder")
     assert 'id="save-ladder"' in form.text and 'value="30"' in form.text
-    assert lead.post("/escalation-ladder", data={"acknowledge_minutes": "10"}).status_code == 403
+    assert "Allowed 1 to 120: the national urgent community response" in form.text
+    assert lead.post("/escalation-ladder",
+                     data={"acknowledge_same_day_minutes": "10"}).status_code == 403
     bad = _post_form(lead, "/escalation-ladder", "/escalation-ladder",
-                     {"acknowledge_minutes": "ten"})
-    assert bad.status_code == 422 and 'href="#acknowledge_minutes"' in bad.text
+                     {"acknowledge_same_day_minutes": "ten", "reason": "x"})
+    assert bad.status_code == 422 and 'href="#acknowledge_same_day_minutes"' in bad.text
     assert 'value="ten"' in bad.text  # what was typed is kept
     crossed = _post_form(lead, "/escalation-ladder", "/escalation-ladder",
-                         {"high_from": "5", "medium_from": "6"})
+                         {"high_from": "5", "medium_from": "5", "reason": "x"})
     assert crossed.status_code == 422 and 'href="#medium_from"' in crossed.text
     assert "must be below the high-risk threshold" in crossed.text
+    beyond = _post_form(lead, "/escalation-ladder", "/escalation-ladder",
+                        {"urgent_response_minutes": "1440", "reason": "x"})
+    assert beyond.status_code == 422 and 'href="#urgent_response_minutes"' in beyond.text
+    assert "within 2 hours" in beyond.text
+    no_reason = _post_form(lead, "/escalation-ladder", "/escalation-ladder",
+                           {"acknowledge_same_day_minutes": "15"})
+    assert no_reason.status_code == 422 and 'href="#reason"' in no_reason.text
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(PcnEscalationPolicy)) == 0
     ok = _post_form(lead, "/escalation-ladder", "/escalation-ladder", {
-        "high_from": "7", "medium_from": "5", "acknowledge_minutes": "15",
-        "urgent_response_minutes": "", "note": "Agreed at the PCN board"})
+        "high_from": "7", "medium_from": "5", "acknowledge_same_day_minutes": "25",
+        "urgent_response_minutes": "", "reason": "Agreed at the PCN board"})
     assert ok.status_code == 303
     with sessions() as s:
         stored = s.scalars(select(PcnEscalationPolicy)).one()
         # Only what differs from the default is kept, so later defaults still reach this PCN.
-        assert stored.values == {"acknowledge_minutes": 15}
+        assert stored.values == {"acknowledge_same_day_minutes": 25}
         assert stored.note == "Agreed at the PCN board"
     shown = gp.get("/escalation-ladder").text
-    assert "15 minutes" in shown and "(default 30)" in shown and "Agreed at the PCN board" in shown
+    assert "25 minutes" in shown and "(default 30)" in shown and "Agreed at the PCN board" in shown
+    history = shown.split('id="ladder-history"')[1]
+    assert "Agreed at the PCN board" in history and "acknowledge same day minutes 25" in history
