@@ -54,7 +54,7 @@ from care.deterioration.routes import (
     policy_with,
     route,
 )
-from care.deterioration.sbard import SbardFacts, draft
+from care.deterioration.sbard import RESUSCITATION_UNKNOWN, SbardFacts, draft
 from care.deterioration.schemas import ObservationsIn, SoftSign
 from care.directory.models import CareHome, HomeMembership, User
 from care.errors import InvalidInput
@@ -133,7 +133,20 @@ class Known:
 
 def known_about(session: Session, resident_id: uuid.UUID) -> Known:
     return Known(current_plan(session, resident_id), baseline_of(session, resident_id),
-                 end_of_life(session, resident_id))
+                 end_of_life(session, resident_id), resuscitation_status(session, resident_id))
+
+
+def resuscitation_status(session: Session, resident_id: uuid.UUID) -> str | None:
+    """The resident's CPR / ReSPECT status as carejourney records it, in words for a 999 crew.
+
+    carejourney does not hold CPR / ReSPECT decisions yet (the end-of-life stage adds them),
+    so this is None: the SBARD and the urgent step then say to check the home's own ReSPECT
+    form or DNACPR record, never that it "is recorded separately" (hazard H-05)."""
+    return None
+
+
+def resuscitation_words(status: str | None) -> str:
+    return RESUSCITATION_UNKNOWN if status is None else f"CPR / ReSPECT: {status}"
 
 
 def wishes_of(plan: CarePlan | None) -> tuple[Wishes, dict[str, Any]]:
@@ -451,7 +464,8 @@ def open_urgent_step(
         deterioration_id=det.id,
         candidate_profession=profession.value if profession else None,
         assignee_id=by.id if is_999 and by is not None else None,
-        instructions="; ".join(det.reasons)[:2000],
+        instructions=("; ".join(det.reasons)[:1700] + ". " + resuscitation_words(
+            resuscitation_status(session, det.resident_id))),
     ), now)
     if step_id is None:
         return None

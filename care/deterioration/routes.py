@@ -15,6 +15,7 @@ less (hazard log H-01).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
@@ -399,7 +400,7 @@ NATIONAL_URGENT_RESPONSE_PERCENT = 70
 MAX_TIME_TO_999 = timedelta(minutes=30)
 
 
-def floor_problems(values: dict[str, int | None]) -> list[tuple[str, str]]:
+def floor_problems(values: Mapping[str, int | None]) -> list[tuple[str, str]]:
     """Each field outside its floor, with the bound and the standard behind it."""
     problems: list[tuple[str, str]] = []
     for name, value in values.items():
@@ -413,7 +414,7 @@ def floor_problems(values: dict[str, int | None]) -> list[tuple[str, str]]:
     return problems
 
 
-def policy_with(overrides: dict[str, int | None], base: Policy = DEFAULT_POLICY) -> Policy:
+def policy_with(overrides: Mapping[str, int | None], base: Policy = DEFAULT_POLICY) -> Policy:
     """The default ladder with a PCN's overrides (minutes and thresholds); unset keeps default.
 
     Raises ``PolicyError`` naming each field outside its national floor, or when the ladder
@@ -473,7 +474,7 @@ def policy_values(policy: Policy) -> dict[str, int | None]:
     return {name: values[name] for name in POLICY_FIELDS}
 
 
-def clamped(values: dict[str, int | None]) -> dict[str, int | None]:
+def clamped(values: Mapping[str, Any]) -> dict[str, int | None]:
     """Stored overrides brought within the floors (for ladders saved before the floors
     existed): each value out of bounds becomes its bound; unknown names are dropped."""
     kept: dict[str, int | None] = {}
@@ -485,5 +486,10 @@ def clamped(values: dict[str, int | None]) -> dict[str, int | None]:
         floor = FLOORS.get(name)
         if floor is not None and value is not None:
             kept[name] = int(value)
-    return {name: min(max(value, FLOORS[name].low), FLOORS[name].high)
-            for name, value in kept.items() if value is not None}
+    out: dict[str, int | None] = {
+        name: min(max(value, FLOORS[name].low), FLOORS[name].high)
+        for name, value in kept.items() if value is not None}
+    high = out.get("high_from") or DEFAULT_POLICY.high_from
+    if (out.get("medium_from") or DEFAULT_POLICY.medium_from) >= high:
+        out["medium_from"] = max(1, high - 1)
+    return out

@@ -130,7 +130,7 @@ def draft(facts: SbardFacts, route: Route) -> Sbard:
                           "new or worse than their usual is not their dementia and may be "
                           "delirium.")
     background.append(RESUSCITATION_UNKNOWN if facts.resuscitation is None
-                      else f"CPR / ReSPECT: {facts.resuscitation}")
+                      else f"CPR / ReSPECT: {facts.resuscitation}.")
     if facts.last_hospital_stay:
         background.append(f"Last hospital admission: {facts.last_hospital_stay:%d %b %Y}.")
     if facts.recent_falls:

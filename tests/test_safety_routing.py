@@ -1,0 +1,144 @@
+"""Issue 8's routing controls on a real database: emergency signs go to 999 whatever the
+plan, routine scores still have a repeat-observations step, soft signs and partial sets ask
+for a full set now, and the SBARD never hides delirium or claims a CPR record it lacks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from care.deterioration.models import Deterioration
+from care.deterioration.routes import Urgency
+from care.deterioration.sbard import NEW_CONFUSION, RESUSCITATION_UNKNOWN
+from care.journeys.models import Step, StepKind, StepStatus
+from care.residents.models import Resident
+from care.settings import Settings
+from tests.factories import World
+from tests.test_deterioration_service import NORMAL, NOW, admit_planned, observe, open_urgent
+
+
+def _repeat_steps(s: Session, resident_id: object) -> list[Step]:
+    return list(s.scalars(select(Step).where(
+        Step.resident_id == resident_id, Step.kind == StepKind.REPEAT_OBSERVATIONS)
+        .order_by(Step.opened_at, Step.due_at)))
+
+
+@pytest.mark.parametrize("signs", [
+    {"consciousness": "pain"}, {"consciousness": "unresponsive"}, {"respiration_rate": 8}])
+def test_p_u_or_a_slow_rate_entered_as_observations_is_999_even_with_no_admission_wish(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+    signs: dict[str, object],
+) -> None:
+    """H-04: recorded as an observation (not the emergency box), still 999 at once."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings, hospital="no")
+        recorded = observe(s, world, rid, NOW, **{**NORMAL, **signs})
+        assert recorded.route.urgency == Urgency.EMERGENCY and recorded.route.call_999
+        assert recorded.news2.total == 3  # a single 3: the score alone would say "urgent"
+        det_id = recorded.deterioration.id
+    with sessions() as s:
+        [call] = open_urgent(s, rid)
+        assert call.title.startswith("Call 999 now")
+        assert call.assignee_id == world.users["staff.a"].id  # the recorder makes the call
+        det = s.get(Deterioration, det_id)
+        assert det is not None and det.ladder == ["ambulance_999"]
+        assert "call 999 now" in det.reasons[0]
+
+
+def test_news2_1_to_4_opens_a_repeat_observations_step_within_4_hours(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-02: no escalation, but the RCP's minimum monitoring still applies."""
+    low = {**NORMAL, "pulse": 95, "temperature": 38.2}  # 1 + 1 = 2
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        observe(s, world, rid, NOW - timedelta(hours=1), **{**NORMAL, "pulse": 95,
+                                                            "temperature": 38.2})
+    with sessions() as s, s.begin():
+        # The first full set while well became the baseline (2); the same again is routine.
+        recorded = observe(s, world, rid, NOW, **low)
+        assert recorded.route.urgency == Urgency.ROUTINE and recorded.deterioration is None
+        assert recorded.repeat_step_id is not None
+    with sessions() as s:
+        steps = _repeat_steps(s, rid)
+        assert [st.status for st in steps] == [StepStatus.COMPLETED, StepStatus.READY]
+        assert steps[-1].due_at == NOW + timedelta(hours=4)
+        assert steps[-1].candidate_profession == "care_home_staff"
+        assert steps[-1].deadline_rule == "repeat-observations-routine/v1"
+    with sessions() as s, s.begin():
+        observe(s, world, rid, NOW + timedelta(hours=3), **NORMAL)  # NEWS2 0: answers it
+    with sessions() as s:
+        steps = _repeat_steps(s, rid)
+        assert all(st.status == StepStatus.COMPLETED for st in steps)  # 0: no prompt by default
+
+
+def test_soft_signs_without_observations_ask_for_a_full_set_within_15_minutes(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-03: RESTORE2 practice: soft signs, take a full set straight away."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        recorded = observe(s, world, rid, NOW, soft_signs=["eating_drinking_less"])
+        assert recorded.route.urgency == Urgency.SAME_DAY
+        assert recorded.full_set_step_id is not None
+    with sessions() as s:
+        full = s.get(Step, recorded.full_set_step_id)
+        assert full is not None and full.title == "Take a full set of observations now"
+        assert full.due_at == NOW + timedelta(minutes=15) and full.priority == 1
+        assert full.deterioration_id == recorded.deterioration.id
+        assert "respiration rate" in (full.instructions or "")
+        # The 4-hourly repeat step is there too, but the full set comes first.
+        assert min(st.due_at for st in _repeat_steps(s, rid)) == NOW + timedelta(minutes=15)
+    with sessions() as s, s.begin():
+        observe(s, world, rid, NOW + timedelta(minutes=10), **NORMAL)
+    with sessions() as s:
+        assert s.get(Step, recorded.full_set_step_id).status == StepStatus.COMPLETED  # type: ignore[union-attr]
+
+
+def test_a_partial_set_says_so_and_asks_for_the_missing_values(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-09: a lone temperature of 36.8 is NEWS2 0 from a partial set, never 'routine'."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        recorded = observe(s, world, rid, NOW, temperature=36.8)
+        assert "partial set" in recorded.news2.label
+        assert not any("routine care" in r for r in recorded.route.reasons)
+        assert any("not enough to say they are well" in r for r in recorded.route.reasons)
+        step = s.get(Step, recorded.full_set_step_id)
+        assert step is not None and step.due_at == NOW + timedelta(minutes=15)
+        assert "pulse" in (step.instructions or "") and "temperature" not in (
+            step.instructions or "")
+
+
+def test_new_confusion_is_described_as_possible_delirium_even_with_dementia(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-07: never 'confusion is their usual state' when new confusion scored 3."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        resident = s.get(Resident, rid)
+        assert resident is not None
+        resident.dementia_status = type(resident.dementia_status)("diagnosed")
+    with sessions() as s, s.begin():
+        recorded = observe(s, world, rid, NOW, **{**NORMAL, "consciousness": "new_confusion"})
+        sbard = recorded.deterioration.sbard
+    text = " ".join(str(v) for v in sbard.values() if v)
+    assert NEW_CONFUSION in sbard["assessment"]
+    assert "usual state" not in text.replace("it is not their usual state", "")
+    assert "may be delirium" in sbard["background"]
+
+
+def test_the_sbard_says_where_the_cpr_decision_is_until_carejourney_holds_it(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-05: no false 'recorded separately'; the crew is told to check the home's record."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        recorded = observe(s, world, rid, NOW, **{**NORMAL, "respiration_rate": 26})
+        assert RESUSCITATION_UNKNOWN in recorded.deterioration.sbard["background"]
+        [step] = open_urgent(s, rid)
+        assert RESUSCITATION_UNKNOWN in (step.instructions or "")
