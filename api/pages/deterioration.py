@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
@@ -303,14 +304,20 @@ class NextSteps:
     acknowledge_minutes: int | None = None
     repeat_by: datetime | None = None
     repeat_step: Step | None = None
+    # Soft signs, concern or a partial set: a full set now (hazards H-03, H-09).
+    full_set_step: Step | None = None
     reasons: tuple[str, ...] = ()
     closed: bool = False
 
 
 def _next_steps(row: ObservationSet, view: service.DeteriorationView | None,
-                names: dict[uuid.UUID, str]) -> NextSteps:
+                names: dict[uuid.UUID, str], session: Session) -> NextSteps:
+    routine_repeat, full_set = service.steps_after(session, row.id)
+    full_set = full_set if full_set is not None and full_set.is_open else None
     if view is None:
-        return NextSteps()
+        repeat = routine_repeat if routine_repeat is not None and routine_repeat.is_open else None
+        return NextSteps(repeat_by=repeat.due_at if repeat else None, repeat_step=repeat,
+                         full_set_step=full_set)
     det = view.deterioration
     if det.status != DeteriorationStatus.OPEN:
         return NextSteps(reasons=tuple(det.reasons), closed=True)
@@ -328,6 +335,7 @@ def _next_steps(row: ObservationSet, view: service.DeteriorationView | None,
         acknowledge_minutes=det.acknowledge_within_minutes,
         repeat_by=repeat.due_at if repeat else None,
         repeat_step=repeat,
+        full_set_step=full_set,
         reasons=tuple(det.reasons),
     )
 
@@ -350,7 +358,7 @@ def observation_result(
         **_common(page),
         "resident": resident, "row": row, "news2": stored_news2(row),
         "deterioration": view.deterioration if view else None,
-        "next": _next_steps(row, view, names), "names": names,
+        "next": _next_steps(row, view, names, session), "names": names,
         "baseline_set": baseline is not None and baseline.observation_set_id == row.id,
     }, now=now, settings=page.settings)
 

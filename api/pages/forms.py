@@ -641,12 +641,14 @@ OXYGEN_ITEMS: list[dict[str, str]] = [
     {"value": "air", "text": "Breathing room air"},
     {"value": "oxygen", "text": "On oxygen"},
 ]
-CONSCIOUSNESS_ITEMS: list[dict[str, str]] = [
+CONSCIOUSNESS_ITEMS: list[dict[str, Any]] = [
     {"value": "alert", "text": "Alert: awake, as usual for them"},
     {"value": "new_confusion", "text": "New confusion, or more confused than usual"},
     {"value": "voice", "text": "Only responds when you speak to them"},
-    {"value": "pain", "text": "Only responds to pain"},
-    {"value": "unresponsive", "text": "Does not respond at all"},
+    {"value": "pain", "text": "Only responds to pain",
+     "hint": {"text": "A medical emergency: call 999 now"}},
+    {"value": "unresponsive", "text": "Does not respond at all",
+     "hint": {"text": "A medical emergency: call 999 now"}},
 ]
 CONSCIOUSNESS_WORDS = {
     "alert": "Alert", "new_confusion": "New confusion", "voice": "Voice", "pain": "Pain",

@@ -591,6 +591,24 @@ def _request_repeat(
     ), now)
 
 
+def routine_repeat_key(observation_id: uuid.UUID) -> str:
+    return f"obs:{observation_id}:repeat"
+
+
+def full_set_key(observation_id: uuid.UUID) -> str:
+    return f"obs:{observation_id}:full-set"
+
+
+def steps_after(session: Session, observation_id: uuid.UUID) -> tuple[Step | None, Step | None]:
+    """The routine repeat-observations step and the 'take a full set now' step this set
+    opened, if it opened them."""
+    found = {step.dedupe_key: step for step in session.scalars(select(Step).where(
+        Step.dedupe_key.in_([routine_repeat_key(observation_id),
+                             full_set_key(observation_id)])))}
+    return (found.get(routine_repeat_key(observation_id)),
+            found.get(full_set_key(observation_id)))
+
+
 def _request_routine_repeat(
     session: Session, resident: Resident, row: ObservationSet, the_route: Route, now: datetime,
 ) -> uuid.UUID | None:
@@ -601,7 +619,7 @@ def _request_routine_repeat(
         return None
     journey_id = session.scalar(select(Journey.id).where(Journey.resident_id == resident.id))
     return open_step(session, NewStep(
-        dedupe_key=f"obs:{row.id}:repeat",
+        dedupe_key=routine_repeat_key(row.id),
         kind=StepKind.REPEAT_OBSERVATIONS,
         title=f"Repeat observations (every {_interval_words(every)})",
         home_id=resident.home_id,
@@ -628,7 +646,7 @@ def _request_full_set(
     journey_id = (det.journey_id if det is not None else
                   session.scalar(select(Journey.id).where(Journey.resident_id == resident.id)))
     return open_step(session, NewStep(
-        dedupe_key=f"obs:{row.id}:full-set",
+        dedupe_key=full_set_key(row.id),
         kind=StepKind.REPEAT_OBSERVATIONS,
         title="Take a full set of observations now",
         home_id=resident.home_id,

@@ -90,6 +90,10 @@ def record_observations(
     return recorded
 
 
+#: The routine repeat and 'full set now' steps a set opened (read by the result page).
+steps_after = recording.steps_after
+
+
 @dataclass
 class Chart:
     resident: Resident

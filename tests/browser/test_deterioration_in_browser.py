@@ -4,6 +4,7 @@ in their work list at once, acknowledges it and records the decision on the SBAR
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -228,3 +229,68 @@ def test_staff_record_on_a_phone_and_the_responder_acknowledges_and_decides(
         assert trigger.recorded_by_id == world.users["staff.a"].id
         assert set(trigger.soft_signs) == {"eating_drinking_less", "not_themselves"}
         assert trigger.carer_concerned
+
+
+def test_responds_to_pain_only_says_call_999_first_even_with_no_admission_wish(
+    live_url: str, world: World, sessions: sessionmaker[Session], clock: FrozenClock,
+    settings: Settings,
+) -> None:
+    """Hazard H-04: P entered as an observation (the emergency box left alone) is 999 first,
+    whatever the score (3) or the plan (no hospital admission)."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    clock.set(NOW)
+    with sessions() as s, s.begin():
+        staff = load_actor(s, world.users["staff.a"])
+        body = admission(world.home_a.id, date(2026, 10, 5), given_name="Edith",
+                         family_name="Moss", room="3")
+        resident, _ = residents.admit(s, staff, AdmissionIn(**body), NOW - timedelta(days=36),
+                                      settings)
+        nurse = load_actor(s, world.users["nurse.a"])
+        plan = {**PCSP, "escalation_wishes": {**PCSP["escalation_wishes"],
+                                              "hospital_admission": "no"}}
+        for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT), (StepKind.PCSP, plan)):
+            step = s.scalars(select(Step).where(Step.resident_id == resident.id,
+                                                Step.kind == kind)).one()
+            journeys.complete_step(s, nurse, step.id, outcome, NOW - timedelta(days=34), settings)
+        rid = resident.id
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_context(**PHONE)
+            page = phone.new_page()
+            page.set_default_timeout(15_000)
+            problems = _watch(page)
+            _sign_in(page, live_url, "staff.a")
+            page.goto(f"{live_url}/residents/{rid}/observations/new")
+            pain = page.get_by_label("Only responds to pain")
+            expect(page.locator("#consciousness-4-item-hint, .nhsuk-radios__hint").filter(
+                has_text="call 999 now").first).to_be_visible()
+            for box, value in (("#respiration_rate", "18"), ("#spo2", "96"),
+                               ("#systolic_bp", "128"), ("#pulse", "80"),
+                               ("#temperature", "36.9")):
+                page.fill(box, value)
+            page.get_by_label("Breathing room air").check()
+            pain.check()
+            page.click("#save-observations")
+            expect(page.locator("h1")).to_have_text("Observations saved")
+            # Call 999 is the first thing on the page, before the heading and the score.
+            first = page.locator("main .nhsuk-card, main h1").first
+            expect(first).to_have_attribute("id", "call-999")
+            expect(page.locator("#call-999")).to_contain_text("Call 999 now")
+            expect(page.locator("#call-999")).to_contain_text("Responds only to pain")
+            expect(page).to_have_title(re.compile(r"^Call 999 now"))
+            expect(page.locator("#news2-label")).to_have_text("NEWS2 3 (low-medium risk)")
+            expect(page.locator("#full-set")).to_have_count(0)  # the call comes first
+            page.screenshot(path=str(SHOTS / "responds_to_pain_999.png"), full_page=True)
+            phone.close()
+            assert problems == [], problems
+        finally:
+            browser.close()
+    with sessions() as s:
+        det = s.scalars(select(Deterioration).where(Deterioration.resident_id == rid)).one()
+        assert det.ladder == ["ambulance_999"] and det.wishes["hospital_admission"] == "no"
+        call = s.get(Step, det.urgent_step_id)
+        assert call is not None and call.assignee_id == world.users["staff.a"].id

@@ -218,7 +218,9 @@ def test_a_partial_set_says_so_and_lists_what_was_not_taken(
     assert "from a partial set" in page.text and 'id="partial"' in page.text
     missing = page.text[page.text.index('id="missing"'):]
     assert "breathing rate" in missing and "temperature" in missing
-    assert "No escalation needed" in page.text
+    # Never "no escalation needed, carry on" from a partial set (hazard H-09).
+    assert "No escalation needed" not in page.text
+    assert "No escalation from what was recorded, but this was not a full set" in page.text
 
 
 def test_the_chart_draws_news2_over_time_with_the_baseline(
@@ -600,3 +602,54 @@ def test_the_clinical_lead_sets_the_pcns_escalation_ladder(
     assert "25 minutes" in shown and "(default 30)" in shown and "Agreed at the PCN board" in shown
     history = shown.split('id="ladder-history"')[1]
     assert "Agreed at the PCN board" in history and "acknowledge same day minutes 25" in history
+
+
+# ---------------------------------------------------------------- issue 8: what the result says
+
+
+def test_a_partial_set_asks_for_the_rest_before_anything_else(
+    planned: Callable[..., uuid.UUID], browser_for: Browser,
+) -> None:
+    """H-09: a lone temperature is not 'carry on as usual': the page names what is missing
+    and links the 'take a full set now' step, due in 15 minutes."""
+    rid = planned()
+    staff = browser_for("staff.a")
+    r = _record(staff, rid, {"temperature": "36.8"})
+    assert r.status_code == 303
+    page = staff.get(r.headers["location"])
+    html = page.text
+    assert 'id="full-set"' in html and "Take a full set of observations now" in html
+    assert html.index('id="full-set"') < html.index('id="news2"')
+    full_set = html.split('id="full-set"')[1].split('id="news2"')[0]
+    assert "Pulse" in full_set or "pulse" in full_set
+    assert "due in 15 minutes" in html
+    assert "from a partial set" in html
+    assert "No escalation needed. Carry on with their usual care" not in html
+    assert "not a full set: take the rest now" in html
+
+
+def test_soft_signs_alone_ask_for_a_full_set_now(
+    planned: Callable[..., uuid.UUID], browser_for: Browser,
+) -> None:
+    """H-03: soft signs without observations: a full set now, not in 4 hours."""
+    rid = planned()
+    staff = browser_for("staff.a")
+    r = _record(staff, rid, {"sign-more_sleepy": "yes"})
+    assert r.status_code == 303
+    html = staff.get(r.headers["location"]).text
+    assert 'id="full-set"' in html and "due in 15 minutes" in html
+    assert 'id="take-full-set"' in html
+
+
+def test_a_routine_low_score_still_says_when_to_repeat(
+    planned: Callable[..., uuid.UUID], browser_for: Browser,
+) -> None:
+    """H-02: NEWS2 1-4 without an escalation: repeat within 4 hours, never '12 hours'."""
+    rid = planned()
+    staff = browser_for("staff.a")
+    _record(staff, rid, {**NORMAL, "pulse": "95"})  # NEWS2 1: the baseline
+    r = _record(staff, rid, {**NORMAL, "pulse": "95"})
+    html = staff.get(r.headers["location"]).text
+    repeat = html.split('id="repeat"')[1].split("</p>")[0]
+    assert "by <strong>6:00pm</strong>" in repeat  # 2:00pm + 4 hours
+    assert "12 hours" not in html and 'id="full-set"' not in html
