@@ -10,14 +10,26 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from care.deterioration.models import Deterioration
+from care.deterioration import service
+from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.routes import Urgency
 from care.deterioration.sbard import NEW_CONFUSION, RESUSCITATION_UNKNOWN
+from care.deterioration.schemas import DecisionIn, EscalationPolicyIn
+from care.directory.access import load_actor
+from care.directory.models import User
 from care.journeys.models import Step, StepKind, StepStatus
 from care.residents.models import Resident
 from care.settings import Settings
 from tests.factories import World
-from tests.test_deterioration_service import NORMAL, NOW, admit_planned, observe, open_urgent
+from tests.test_deterioration_service import (  # noqa: F401  (responders is a fixture)
+    MEDIUM,
+    NORMAL,
+    NOW,
+    admit_planned,
+    observe,
+    open_urgent,
+    responders,
+)
 
 
 def _repeat_steps(s: Session, resident_id: object) -> list[Step]:
@@ -142,3 +154,34 @@ def test_the_sbard_says_where_the_cpr_decision_is_until_carejourney_holds_it(
         assert RESUSCITATION_UNKNOWN in recorded.deterioration.sbard["background"]
         [step] = open_urgent(s, rid)
         assert RESUSCITATION_UNKNOWN in (step.instructions or "")
+
+
+def test_the_2_hour_measure_counts_against_the_national_2_hours_not_the_pcns_clock(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+    responders: dict[str, User],  # noqa: F811
+) -> None:
+    """H-01: the coordinator's 'within 2 hours' is the national standard, whatever clock the
+    PCN set; same-day reviews are not counted as urgent responses."""
+    with sessions() as s, s.begin():
+        service.set_escalation_policy(s, load_actor(s, world.users["lead"]), EscalationPolicyIn(
+            urgent_response_minutes=60, reason="Faster than the national standard"), NOW)
+        rids = [admit_planned(s, world, settings) for _ in range(3)]
+        dets = [observe(s, world, rid, NOW, **MEDIUM).deterioration.id for rid in rids[:2]]
+        same_day = observe(s, world, rids[2], NOW, carer_concerned=True).deterioration.id
+    ucr = responders["ucr"]
+    for det_id, minutes in ((dets[0], 90), (dets[1], 121)):
+        with sessions() as s, s.begin():
+            service.decide(s, load_actor(s, ucr), det_id, DecisionIn(
+                decision="Seen", outcome=ResponseOutcome.SEEN_IN_HOME),
+                NOW + timedelta(minutes=minutes), settings)
+    with sessions() as s, s.begin():
+        service.decide(s, load_actor(s, world.users["gp.a"]), same_day, DecisionIn(
+            decision="Advice", outcome=ResponseOutcome.ADVICE_ONLY),
+            NOW + timedelta(hours=5), settings)
+    with sessions() as s:
+        [home_a] = [m for m in service.measures(s, load_actor(s, world.users["coord"]),
+                                                NOW - timedelta(days=1))
+                    if m.home_id == world.home_a.id]
+    # 90 minutes missed the PCN's own 60-minute clock but met the national 2 hours.
+    assert (home_a.escalations, home_a.urgent_decided, home_a.urgent_within_clock) == (3, 2, 1)
+    assert home_a.urgent_within_percent == 50
