@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole metadata."""
 
-from care.assessments.models import CarePlan, HolisticAssessment
+from care.assessments.models import CarePlan, FirstContactReview, HolisticAssessment
 from care.audit.models import AuditEvent
 from care.db import Base
 from care.deterioration.models import (
@@ -39,6 +39,7 @@ __all__ = [
     "CarePlan",
     "Deterioration",
     "Episode",
+    "FirstContactReview",
     "HolisticAssessment",
     "HomeMembership",
     "HomeRound",
