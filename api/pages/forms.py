@@ -137,8 +137,9 @@ LABELS: dict[str, str] = {
 
 # Inputs chosen rather than typed: their errors say "Select ...".
 SELECT_FIELDS = {"home_id", "dementia_status", "contact", "changes_made", "choice", "offer",
-                 "resident_id", "response", "clinician_id", "referral_to", "attendee_ids",
-                 "escalation_wishes.preferred_contact", "escalation_wishes.named_clinician_id"}
+                 "resident_id", "response", "clinician_id", "referral_to", "attendee_ids"}
+# Chosen too, wherever they appear (the PCSP form, the clinical lead's first-contact review).
+SELECT_ENDINGS = ("hospital_admission", "preferred_contact", "named_clinician_id")
 
 _AT_LEAST = re.compile(r"at least (\d+) characters")
 
@@ -179,7 +180,7 @@ def message_for(path: str, reason: str, labels: Mapping[str, str] | None = None)
     label = (labels or {}).get(key) or LABELS.get(
         key, key.replace("_", " ").replace(".", " ") or "this")
     low = reason.lower()
-    if key.endswith("hospital_admission") or key in SELECT_FIELDS:
+    if key.endswith(SELECT_ENDINGS) or key in SELECT_FIELDS:
         return f"Select {label}"
     if key == "agenda_checked":
         return f"Confirm {label}"

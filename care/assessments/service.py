@@ -157,6 +157,17 @@ def first_contact_reviews(
             for r, res, home, version in session.execute(query).tuples()]
 
 
+def review_row(session: Session, review: FirstContactReview) -> ReviewRow:
+    """One review with its resident, home and the resident's current plan version."""
+    resident = session.get(Resident, review.resident_id)
+    assert resident is not None
+    home = session.get(CareHome, resident.home_id)
+    assert home is not None
+    version = session.scalar(select(func.max(CarePlan.version))
+                             .where(CarePlan.resident_id == resident.id))
+    return ReviewRow(review, resident, home, version)
+
+
 def get_first_contact_review(
     session: Session, actor: Actor, review_id: uuid.UUID, *, lock: bool = False,
 ) -> FirstContactReview:
