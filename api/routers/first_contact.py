@@ -91,7 +91,7 @@ def list_reviews(
 
 
 @router.post("/first-contact-reviews/{review_id}/resolve", response_model=FirstContactReviewOut,
-             responses=problem_responses(404, 409))
+             responses=problem_responses(400, 404, 409))
 def resolve(
     review_id: uuid.UUID, data: FirstContactResolutionIn, actor: ApiActor,
     session: SessionDep, now: NowDep,
