@@ -507,3 +507,9 @@ def test_a_new_pcsp_with_a_code_settles_the_review(
     with sessions() as s, s.begin(), pytest.raises(Conflict):
         assessments.resolve_first_contact_review(s, load_actor(s, world.users["lead"]),
                                                  review_id, data, NOW)
+
+
+def test_a_past_record_quotes_free_text_without_saying_it_still_awaits_review() -> None:
+    assert contact_words({"preferred_contact": "not GP"}, awaiting_review=False) == (
+        "'not GP' (written as free text: never used to route an escalation)")
+    assert contact_words({"preferred_contact": "gp"}, awaiting_review=False) == "GP"

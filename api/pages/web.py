@@ -74,13 +74,14 @@ def _time_words(value: datetime | None) -> str:
 
 
 def _contact_words(wishes: Mapping[str, Any] | None,
-                   names: Mapping[uuid.UUID, str] | None = None) -> str | None:
+                   names: Mapping[uuid.UUID, str] | None = None, *,
+                   awaiting_review: bool = True) -> str | None:
     """The PCSP's first contact in words (never the code), naming a named clinician from the
     escalation's snapshot or from ``names``."""
     clinician = named_clinician_id(wishes)
     name = (wishes or {}).get("named_clinician_name") or (
         (names or {}).get(clinician) if clinician else None)
-    return contact_words(wishes, name)
+    return contact_words(wishes, name, awaiting_review=awaiting_review)
 
 
 def _contact_sentence(wishes: Mapping[str, Any] | None) -> str | None:

@@ -11,6 +11,8 @@ from care.assessments.schemas import PreferredContact
 
 FREE_TEXT_WORDS = ("First contact recorded as free text, awaiting the clinical lead's review: "
                    "'{text}'")
+# A completed PCSP step shows what was written then; its review may since have been resolved.
+FREE_TEXT_AS_WRITTEN = "'{text}' (written as free text: never used to route an escalation)"
 
 
 def coded_contact(wishes: Mapping[str, Any] | None) -> PreferredContact | None:
@@ -44,14 +46,17 @@ def named_clinician_id(wishes: Mapping[str, Any] | None) -> uuid.UUID | None:
         return None
 
 
-def contact_words(wishes: Mapping[str, Any] | None, clinician_name: str | None = None
-                  ) -> str | None:
+def contact_words(wishes: Mapping[str, Any] | None, clinician_name: str | None = None,
+                  *, awaiting_review: bool = True) -> str | None:
     """The first contact as people read it: the label, never the code; legacy free text quoted
-    and marked as awaiting review; None when the plan names nobody."""
+    and marked as awaiting review (or, for a record of the past, as never routed); None when
+    the plan names nobody."""
     code = coded_contact(wishes)
     if code == PreferredContact.NAMED_CLINICIAN:
         return f"{clinician_name} (named clinician)" if clinician_name else code.label
     if code is not None:
         return code.label
     text = free_text_contact(wishes)
-    return FREE_TEXT_WORDS.format(text=text) if text else None
+    if text is None:
+        return None
+    return (FREE_TEXT_WORDS if awaiting_review else FREE_TEXT_AS_WRITTEN).format(text=text)

@@ -222,3 +222,21 @@ def test_clinical_lead_resolves_on_the_page(
         current = assessments.current_plan(s, review.resident_id)
         assert current is not None and current.version == review.resolved_plan_version
         assert current.escalation_wishes["preferred_contact"] == "palliative_care_team"
+
+
+def test_a_pcsp_step_written_before_the_codes_quotes_its_words(
+    browser_for: Browser, admit: Admit, sessions: sessionmaker[Session],
+) -> None:
+    client, step_id, csrf, _ = _pcsp_form(browser_for, admit, sessions)
+    r = client.post(f"/steps/{step_id}/complete",
+                    data={**PCSP_FORM, "preferred_contact": "gp", "csrf_token": csrf})
+    assert r.status_code == 303, r.text
+    with sessions() as s, s.begin():
+        step = s.get(Step, step_id)
+        assert step is not None and step.outcome is not None
+        # As an outcome recorded before the first contact was coded reads.
+        step.outcome = {**step.outcome, "escalation_wishes": {
+            **step.outcome["escalation_wishes"], "preferred_contact": "not GP"}}
+    shown = client.get(f"/steps/{step_id}").text.split('id="preferred-contact"')[1]
+    assert shown.split("</dd>")[0].strip(">").strip() == (
+        "&#39;not GP&#39; (written as free text: never used to route an escalation)")
