@@ -28,13 +28,17 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     from api.routers import auth, deterioration, homes, journeys, residents, rounds, steps
+    from api.routers.first_contact import router as first_contact_api
 
     for module in (auth, residents, steps, journeys, homes, rounds, deterioration):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(first_contact_api, prefix="/api/v1")
 
+    from api.pages.first_contact import router as first_contact_pages
     from api.pages.router import router as pages
 
     app.include_router(pages)
+    app.include_router(first_contact_pages)
 
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -195,7 +195,7 @@ def _progress(
                          "owner": "senior carer"}],
             "escalation_wishes": {"hospital_admission": rng.choice(["yes", "discuss_first",
                                                                     "no"]),
-                                  "preferred_contact": "GP"},
+                                  "preferred_contact": "gp"},
             "agreed_with": "resident and daughter",
             "review_date": (now + timedelta(days=90)).date().isoformat(),
         })

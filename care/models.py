@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole metadata."""
 
-from care.assessments.models import CarePlan, HolisticAssessment
+from care.assessments.models import CarePlan, FirstContactReview, HolisticAssessment
 from care.audit.models import AuditEvent
 from care.db import Base
 from care.deterioration.models import (
@@ -41,6 +41,7 @@ __all__ = [
     "Deterioration",
     "Episode",
     "EscalationPolicyVersion",
+    "FirstContactReview",
     "HolisticAssessment",
     "HomeMembership",
     "HomeRound",

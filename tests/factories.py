@@ -118,7 +118,7 @@ ASSESSMENT = {
 PCSP = {
     "goals": [{"description": "Sit in the garden daily"}],
     "actions": [{"description": "Physiotherapy referral", "owner": "matron"}],
-    "escalation_wishes": {"hospital_admission": "discuss_first", "preferred_contact": "GP"},
+    "escalation_wishes": {"hospital_admission": "discuss_first", "preferred_contact": "gp"},
     "agreed_with": "resident and son",
     "review_date": "2027-03-01",
 }

@@ -76,7 +76,7 @@ def responders(world: World, sessions: sessionmaker[Session]) -> dict[str, User]
 
 
 def admit_planned(s: Session, world: World, settings: Settings, *,
-                  hospital: str = "discuss_first", contact: str | None = "GP") -> uuid.UUID:
+                  hospital: str = "discuss_first", contact: str | None = "gp") -> uuid.UUID:
     """A resident admitted a month ago with an assessment and a PCSP holding their wishes."""
     staff = load_actor(s, world.users["staff.a"])
     resident, _ = residents.admit(
@@ -176,9 +176,9 @@ def test_score_of_7_follows_the_residents_wish_about_hospital(
     responders: dict[str, User],
 ) -> None:
     with sessions() as s, s.begin():
-        no_hospital = admit_planned(s, world, settings, hospital="no", contact="GP")
+        no_hospital = admit_planned(s, world, settings, hospital="no", contact="gp")
         palliative = admit_planned(s, world, settings, hospital="no",
-                                   contact="palliative care team")
+                                   contact="palliative_care_team")
         wants_hospital = admit_planned(s, world, settings, hospital="yes", contact=None)
     with sessions() as s, s.begin():
         a = observe(s, world, no_hospital, NOW, **HIGH)
@@ -510,7 +510,7 @@ def test_sbard_is_drafted_from_the_record_and_completed_by_staff(
     world: World, sessions: sessionmaker[Session], settings: Settings,
 ) -> None:
     with sessions() as s, s.begin():
-        rid = admit_planned(s, world, settings, hospital="no", contact="GP")
+        rid = admit_planned(s, world, settings, hospital="no", contact="gp")
         observe(s, world, rid, NOW - timedelta(hours=5), **NORMAL)  # baseline 0
         det_id = observe(s, world, rid, NOW, **HIGH, soft_signs=["breathing_differently"],
                          soft_signs_note="Wheezy since lunch").deterioration.id

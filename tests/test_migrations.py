@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,5 +74,77 @@ def test_steps_made_before_the_home_round_keep_their_natural_key(scratch_url: st
     command.downgrade(config, FIRST)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM step")).scalar() == 1
+    command.upgrade(config, "head")
+    engine.dispose()
+
+
+def test_free_text_first_contacts_go_to_the_clinical_leads_review_list(
+    scratch_url: str,
+) -> None:
+    """Issue 8: each resident's current PCSP whose first contact is words, not a code, opens
+    one review quoting them; older versions and coded plans open none; no plan is rewritten."""
+    config = _config(scratch_url)
+    before = "e4c9f2b7d804"
+    command.upgrade(config, before)
+    engine = create_engine(scratch_url)
+    ids = {k: uuid.uuid4() for k in ("pcn", "home", "user", "words", "coded", "recoded",
+                                     "none")}
+    plans: dict[tuple[str, int], uuid.UUID] = {}
+    contacts: dict[str, list[str | None]] = {
+        # resident: the first contact in each of their plan versions, oldest first
+        "words": ["GP", "not GP, call Dr Smith"],
+        "coded": ["gp"],
+        "recoded": ["palliative", "palliative_care_team"],
+        "none": [None],
+    }
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO pcn (id, name, ods_code, practice_ods_codes)"
+                          " VALUES (:pcn, 'P', 'U1', '[]')"), ids)
+        conn.execute(text(
+            "INSERT INTO app_user (id, username, display_name, password_hash, role, profession,"
+            " pcn_id, active, created_at) VALUES (:user, 'u', 'U', 'x', 'mdt_member', 'gp',"
+            " :pcn, true, now())"), ids)
+        conn.execute(text(
+            "INSERT INTO care_home (id, pcn_id, name, home_type, beds, cqc_location_id,"
+            " ods_code, address, postcode, round_weekday, round_time) VALUES (:home, :pcn, 'H',"
+            " 'nursing', 10, '1-1', 'H1', 'a', 'p', 1, '10:00')"), ids)
+        # Valid (Modulus 11) numbers in the range reserved for tests.
+        numbers = dict(zip(contacts, ("9990000115", "9990000123", "9990000131", "9990000158"),
+                           strict=True))
+        for who in contacts:
+            conn.execute(text(
+                "INSERT INTO resident (id, nhs_number, given_name, family_name, date_of_birth,"
+                " home_id, gp_practice_ods, gp_practice_name, gp_in_aligned_pcn,"
+                " dementia_status, status, created_at) VALUES (:id, :nhs, 'A', 'B',"
+                " '1940-01-01', :home, 'Y1', 'S', true, 'unknown', 'resident', now())"),
+                {"id": ids[who], "nhs": numbers[who], "home": ids["home"]})
+            for version, contact in enumerate(contacts[who], start=1):
+                plans[who, version] = uuid.uuid4()
+                conn.execute(text(
+                    "INSERT INTO care_plan (id, resident_id, version, goals, actions,"
+                    " escalation_wishes, agreed_with, review_date, created_by_id, created_at)"
+                    " VALUES (:id, :resident, :version, '[]', '[]', CAST(:wishes AS jsonb),"
+                    " 'family', '2027-03-01', :user, now())"),
+                    {"id": plans[who, version], "resident": ids[who], "version": version,
+                     "user": ids["user"],
+                     "wishes": json.dumps({"hospital_admission": "no",
+                                           "preferred_contact": contact})})
+        snapshot = conn.execute(text(
+            "SELECT id, escalation_wishes FROM care_plan ORDER BY id")).all()
+
+    command.upgrade(config, "e5d2a9c1f905")
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT resident_id, care_plan_id, care_plan_version, original_text, resolved_at"
+            " FROM first_contact_review")).all()
+        assert rows == [(ids["words"], plans["words", 2], 2, "not GP, call Dr Smith", None)]
+        # The clinical record is untouched: every plan version reads as it did.
+        assert conn.execute(text(
+            "SELECT id, escalation_wishes FROM care_plan ORDER BY id")).all() == snapshot
+
+    command.downgrade(config, before)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('first_contact_review')")).scalar() is None
+        assert conn.execute(text("SELECT count(*) FROM care_plan")).scalar() == 6
     command.upgrade(config, "head")
     engine.dispose()

@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from care.assessments.schemas import PreferredContact
+from care.assessments.service import CLINICIAN_ROLES
 from care.deterioration.models import ResponseOutcome
+from care.directory.models import User
 from care.journeys.models import StepKind
 from care.residents.models import ResidentStatus
 from care.residents.rules import nhs_number_problem
@@ -53,6 +56,24 @@ DEMENTIA_ITEMS: list[dict[str, str]] = [
     {"value": "unknown", "text": "Not known"},
 ]
 HOSPITAL_WISH_WORDS = {item["value"]: item["text"] for item in HOSPITAL_WISHES}
+# The PCSP's coded first contact (issue 8). "No preference" is the route's default, stored as
+# no code; it has its own value so that no radio is chosen for the person in advance.
+NO_FIRST_CONTACT = "none"
+FIRST_CONTACT_ITEMS: list[dict[str, Any]] = [
+    *({"value": c.value, "text": c.label} for c in PreferredContact),
+    {"divider": "or"},
+    {"value": NO_FIRST_CONTACT, "text": "No preference: the usual route",
+     "hint": {"text": "The GP, or the palliative care team at the end of life"}},
+]
+
+
+
+def clinician_items(members: list[User]) -> list[dict[str, str]]:
+    """The home's clinicians, for naming one as a resident's first contact."""
+    return [{"value": str(u.id),
+             "text": f"{u.display_name} ({u.profession.value.replace('_', ' ')})"}
+            for u in members if u.role in CLINICIAN_ROLES]
+
 
 # Words for the error messages, by the domain's field path (list indexes removed).
 LABELS: dict[str, str] = {
@@ -72,6 +93,8 @@ LABELS: dict[str, str] = {
     "actions.due": "the date the action is due by",
     "escalation_wishes.hospital_admission": "whether the person would want hospital admission",
     "escalation_wishes.preferred_contact": "who to contact first",
+    "escalation_wishes.named_clinician_id": "a clinician who serves this home as the named "
+                                            "first contact",
     "escalation_wishes.notes": "other wishes",
     "agreed_with": "who the plan was agreed with",
     "review_date": "the review date",
@@ -115,6 +138,8 @@ LABELS: dict[str, str] = {
 # Inputs chosen rather than typed: their errors say "Select ...".
 SELECT_FIELDS = {"home_id", "dementia_status", "contact", "changes_made", "choice", "offer",
                  "resident_id", "response", "clinician_id", "referral_to", "attendee_ids"}
+# Chosen too, wherever they appear (the PCSP form, the clinical lead's first-contact review).
+SELECT_ENDINGS = ("hospital_admission", "preferred_contact", "named_clinician_id")
 
 _AT_LEAST = re.compile(r"at least (\d+) characters")
 
@@ -155,7 +180,7 @@ def message_for(path: str, reason: str, labels: Mapping[str, str] | None = None)
     label = (labels or {}).get(key) or LABELS.get(
         key, key.replace("_", " ").replace(".", " ") or "this")
     low = reason.lower()
-    if key.endswith("hospital_admission") or key in SELECT_FIELDS:
+    if key.endswith(SELECT_ENDINGS) or key in SELECT_FIELDS:
         return f"Select {label}"
     if key == "agenda_checked":
         return f"Confirm {label}"
@@ -317,10 +342,15 @@ def _parse_pcsp(form: Mapping[str, str]) -> OutcomeForm:
         if item["description"] or item["owner"] or item["due"]:
             actions.append(item)
             parsed.action_rows.append(row)
+    contact = _optional(form, "preferred_contact")
+    contact = None if contact == NO_FIRST_CONTACT else contact
     wishes: dict[str, Any] = {
-        "preferred_contact": _optional(form, "preferred_contact"),
+        "preferred_contact": contact,
         "notes": _optional(form, "escalation_notes"),
     }
+    # Only with that choice: a clinician picked before the choice changed must not travel.
+    if contact == PreferredContact.NAMED_CLINICIAN.value:
+        _put(wishes, "named_clinician_id", _text(form, "named_clinician_id"))
     if _text(form, "hospital_admission"):
         wishes["hospital_admission"] = _text(form, "hospital_admission")
     parsed.outcome = {

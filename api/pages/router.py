@@ -34,6 +34,7 @@ from api.pages.web import (
     set_session_cookie,
 )
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
+from care.assessments.rules import named_clinician_id
 from care.audit.service import record as audit
 from care.audit.service import record_seen
 from care.deterioration import recording as deterioration_recording
@@ -226,7 +227,10 @@ def _step_page(
     home = resident.home if resident else session.get(CareHome, step.home_id)
     can_perform = may_perform(actor, step)
     mine = step.assignee_id == actor.id
-    names = _names(session, {step.assignee_id, step.completed_by_id})
+    is_pcsp = step.kind == StepKind.PCSP
+    names = _names(session, {step.assignee_id, step.completed_by_id,
+                             named_clinician_id((step.outcome or {}).get("escalation_wishes"))
+                             if is_pcsp else None})
     can_assign = step.is_open and actor.role in ASSIGNING_ROLES
     return render(request, "pages/step.html", page, {
         "step": step,
@@ -246,6 +250,9 @@ def _step_page(
         "domains": forms.ASSESSMENT_DOMAINS,
         "hospital_wishes": forms.HOSPITAL_WISHES,
         "wish_words": forms.HOSPITAL_WISH_WORDS,
+        "first_contact_items": forms.FIRST_CONTACT_ITEMS,
+        "clinician_items": forms.clinician_items(members_of(session, step.home_id))
+        if is_pcsp and step.is_open else [],
         "goal_rows": range(forms.GOAL_ROWS),
         "action_rows": range(forms.ACTION_ROWS),
         "is_assessment": step.kind == StepKind.HOLISTIC_ASSESSMENT,

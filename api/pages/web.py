@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.security import ALGORITHM, SESSION_COOKIE, csrf_ok, csrf_token, read_token
+from care.assessments.rules import coded_contact, contact_words, named_clinician_id
 from care.deterioration.service import urgent_queue
 from care.directory.access import OVERSEEING_ROLES, Actor, load_actor
 from care.directory.service import get_user
@@ -72,6 +73,23 @@ def _time_words(value: datetime | None) -> str:
     return f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
+def _contact_words(wishes: Mapping[str, Any] | None,
+                   names: Mapping[uuid.UUID, str] | None = None, *,
+                   awaiting_review: bool = True) -> str | None:
+    """The PCSP's first contact in words (never the code), naming a named clinician from the
+    escalation's snapshot or from ``names``."""
+    clinician = named_clinician_id(wishes)
+    name = (wishes or {}).get("named_clinician_name") or (
+        (names or {}).get(clinician) if clinician else None)
+    return contact_words(wishes, name, awaiting_review=awaiting_review)
+
+
+def _contact_sentence(wishes: Mapping[str, Any] | None) -> str | None:
+    """"Contact first: GP", or the legacy free text marked as awaiting review."""
+    words = _contact_words(wishes)
+    return f"Contact first: {words}" if words and coded_contact(wishes) else words
+
+
 def _environment() -> Environment:
     """Our templates first, then the NHS.UK component macros (``nhsuk/components/...``)."""
     env = Environment(
@@ -90,6 +108,8 @@ def _environment() -> Environment:
     env.filters["datetime_words"] = datetime_in_words
     env.filters["iso_date_words"] = _iso_date_words
     env.filters["time_words"] = _time_words
+    env.filters["contact_words"] = _contact_words
+    env.filters["contact_sentence"] = _contact_sentence
     env.filters["humanise"] = lambda value: str(getattr(value, "value", value)).replace("_", " ")
     return env
 

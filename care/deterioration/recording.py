@@ -15,9 +15,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from care.assessments.models import CarePlan
+from care.assessments.rules import (
+    coded_contact,
+    contact_words,
+    free_text_contact,
+    named_clinician_id,
+)
+from care.assessments.schemas import PreferredContact
 from care.assessments.service import current_plan, latest_assessment
 from care.clock import CARE_TIMEZONE, end_of_day, local_date, local_time
 from care.deterioration.models import (
@@ -149,18 +156,55 @@ def resuscitation_words(status: str | None) -> str:
     return RESUSCITATION_UNKNOWN if status is None else f"CPR / ReSPECT: {status}"
 
 
-def wishes_of(plan: CarePlan | None) -> tuple[Wishes, dict[str, Any]]:
-    """The escalation wishes in the resident's current PCSP, as the route reads them."""
+#: The PCSP's coded first contact, as the responder the ladder starts from.
+CONTACT_RESPONDER: dict[PreferredContact, Responder] = {
+    PreferredContact.GP: Responder.GP,
+    PreferredContact.PALLIATIVE_CARE_TEAM: Responder.PALLIATIVE_CARE,
+    PreferredContact.URGENT_COMMUNITY_RESPONSE: Responder.URGENT_COMMUNITY_RESPONSE,
+}
+#: A named clinician's profession, as a responder; any other profession falls back to the GP.
+NAMED_PROFESSION_RESPONDER: dict[Profession, Responder] = {
+    Profession.GP: Responder.GP,
+    Profession.PALLIATIVE_CARE: Responder.PALLIATIVE_CARE,
+    Profession.COMMUNITY_MATRON: Responder.COMMUNITY_MATRON,
+    Profession.URGENT_COMMUNITY_RESPONSE: Responder.URGENT_COMMUNITY_RESPONSE,
+}
+
+
+def first_responder(contact: PreferredContact | None,
+                    named_profession: Profession | None = None) -> Responder | None:
+    """Who the coded first contact asks for (issue 8); None leaves the route's default."""
+    if contact == PreferredContact.NAMED_CLINICIAN:
+        return NAMED_PROFESSION_RESPONDER.get(named_profession or Profession.GP, Responder.GP)
+    return CONTACT_RESPONDER.get(contact) if contact is not None else None
+
+
+def wishes_of(
+    plan: CarePlan | None, named_profession: Profession | None = None,
+) -> tuple[Wishes, dict[str, Any]]:
+    """The escalation wishes in the resident's current PCSP, as the route reads them.
+
+    Only a coded first contact steers the route. Words written before it was coded ("not GP,
+    call Dr Smith") are never parsed: the default applies (the GP, or the palliative care team
+    at the end of life) until the clinical lead codes them. A named clinician's profession is
+    read from the directory unless given (the pure cases give it).
+    """
     if plan is None:
         return Wishes(), {"recorded": False}
     raw = plan.escalation_wishes or {}
-    contact_text = (raw.get("preferred_contact") or "").lower()
-    contact = (Responder.PALLIATIVE_CARE if "palliative" in contact_text
-               else Responder.GP if "gp" in contact_text.split() or "gp" in contact_text
-               else None)
+    snapshot: dict[str, Any] = {"recorded": True, "pcsp_version": plan.version, **raw}
+    contact = coded_contact(raw)
+    clinician_id = named_clinician_id(raw)
+    if clinician_id is not None:
+        session = object_session(plan)
+        clinician = session.get(User, clinician_id) if session is not None else None
+        if clinician is not None:
+            named_profession = named_profession or clinician.profession
+            snapshot["named_clinician_name"] = clinician.display_name
     wish = HospitalWish(raw.get("hospital_admission", HospitalWish.YES.value))
-    return (Wishes(hospital_admission=wish, preferred_contact=contact),
-            {"recorded": True, "pcsp_version": plan.version, **raw})
+    return (Wishes(hospital_admission=wish,
+                   preferred_contact=first_responder(contact, named_profession)),
+            snapshot)
 
 
 def end_of_life(session: Session, resident_id: uuid.UUID) -> bool:
@@ -482,10 +526,23 @@ def open_urgent_step(
     home = session.get(CareHome, det.home_id)
     if home is not None and home.clinical_lead_id and det.urgency == Urgency.EMERGENCY:
         recipients.add(home.clinical_lead_id)  # every emergency reaches the clinical lead
+    recipients.update(named_clinician_to_tell(session, det))
     for user_id in recipients:
         notify(session, user_id, "urgent", message[:1000], now, step_id=step_id,
                resident_id=resident.id)
     return step_id
+
+
+def named_clinician_to_tell(session: Session, det: Deterioration) -> set[uuid.UUID]:
+    """The clinician the PCSP names as first contact hears of every urgent step at once, while
+    they are active and serve the home (someone who has left is not sent the resident's news)."""
+    clinician_id = named_clinician_id(det.wishes)
+    if clinician_id is None:
+        return set()
+    serving = session.scalar(
+        select(User.id).join(HomeMembership, HomeMembership.user_id == User.id).where(
+            User.id == clinician_id, User.active, HomeMembership.home_id == det.home_id))
+    return {serving} if serving is not None else set()
 
 
 def present_level(session: Session, det: Deterioration, start: int) -> int | None:
@@ -715,7 +772,9 @@ def sbard_facts(
         goals=tuple(g.get("description", "") for g in (plan.goals if plan else [])),
         what_matters=assessment.what_matters if assessment else None,
         hospital_admission_wish=wishes.get("hospital_admission"),
-        preferred_contact=wishes.get("preferred_contact"),
+        preferred_contact=(contact_words(wishes, _named_name(session, wishes))
+                           if coded_contact(wishes) else None),
+        preferred_contact_review=contact_words(wishes) if free_text_contact(wishes) else None,
         wishes_note=wishes.get("notes"),
         plan_missing=plan is None,
         dementia=resident.dementia_status.value,
@@ -728,6 +787,12 @@ def sbard_facts(
         recent_deteriorations=counts.get(ResidentEventKind.DETERIORATION, 0),
         scored_parameters=scored,
     )
+
+
+def _named_name(session: Session, wishes: dict[str, Any]) -> str | None:
+    clinician_id = named_clinician_id(wishes)
+    clinician = session.get(User, clinician_id) if clinician_id is not None else None
+    return clinician.display_name if clinician is not None else None
 
 
 def _shown(value: object) -> str:

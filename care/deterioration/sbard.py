@@ -27,7 +27,9 @@ class SbardFacts:
     goals: tuple[str, ...] = ()
     what_matters: str | None = None
     hospital_admission_wish: str | None = None  # "yes" | "discuss_first" | "no"
-    preferred_contact: str | None = None
+    preferred_contact: str | None = None  # the coded first contact, in words
+    # Legacy free text, as a sentence saying it awaits the clinical lead's review.
+    preferred_contact_review: str | None = None
     wishes_note: str | None = None
     plan_missing: bool = False
     dementia: str | None = None
@@ -116,6 +118,8 @@ def draft(facts: SbardFacts, route: Route) -> Sbard:
                                             facts.hospital_admission_wish) + ".")
     if facts.preferred_contact:
         background.append(f"Contact first: {facts.preferred_contact}.")
+    elif facts.preferred_contact_review:
+        background.append(f"{facts.preferred_contact_review}.")
     if facts.wishes_note:
         background.append(f"Other wishes: {facts.wishes_note}")
     if facts.end_of_life:

@@ -23,7 +23,7 @@ def record_outcome(
 ) -> None:
     """Write the clinical record a completed step produces, in the completing transaction."""
     if step.kind in (StepKind.HOLISTIC_ASSESSMENT, StepKind.PCSP):
-        assessments.record_outcome(session, step, outcome, actor.user, now)
+        assessments.record_outcome(session, step, outcome, actor.user, now, channel=actor.channel)
     elif step.kind in DETERIORATION_KINDS:
         deterioration.record_outcome(session, step, outcome, actor, now, settings)
     else:

@@ -52,7 +52,7 @@ def planned(client: TestClient, admit: Admit, login: Login, hospital: str = "yes
     nurse = login("nurse.a")
     for kind, outcome in (("holistic_assessment", ASSESSMENT), ("pcsp", {
             **PCSP, "escalation_wishes": {"hospital_admission": hospital,
-                                          "preferred_contact": "GP"}})):
+                                          "preferred_contact": "gp"}})):
         steps = client.get(f"{API}/steps", headers=nurse,
                            params={"resident_id": rid, "kind": kind, "status": "open"}).json()
         r = client.post(f"{API}/steps/{steps['items'][0]['id']}/complete", headers=nurse,

@@ -72,7 +72,7 @@ def planned(
 ) -> Callable[..., uuid.UUID]:
     """A resident of home A with an assessment and a PCSP holding their escalation wishes."""
 
-    def _planned(hospital: str = "discuss_first", contact: str | None = "GP",
+    def _planned(hospital: str = "discuss_first", contact: str | None = "gp",
                  **overrides: Any) -> uuid.UUID:
         with sessions() as s, s.begin():
             staff = load_actor(s, world.users["staff.a"])
@@ -195,7 +195,7 @@ def test_a_high_score_says_call_999_before_anything_else_when_they_would_go_to_h
 def test_a_high_score_goes_to_the_gp_when_their_plan_says_no_hospital(
     planned: Callable[..., uuid.UUID], sessions: sessionmaker[Session], browser_for: Browser,
 ) -> None:
-    rid = planned(hospital="no", contact="GP")
+    rid = planned(hospital="no", contact="gp")
     staff = browser_for("staff.a")
     page = staff.get(_record(staff, rid, HIGH).headers["location"])
     assert "Call 999 now" not in page.text
