@@ -253,10 +253,6 @@ def urgent_steps(s: Session, rid: uuid.UUID) -> list[Step]:
         Step.status.in_([StepStatus.READY, StepStatus.CLAIMED]))))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "route() in care/deterioration/routes.py honours only a GP or palliative first contact; "
-    "it is being rewritten in parallel and must start the ladder from any coded responder. "
-    "wishes_of already reads urgent_community_response (test_wishes_of_reads_only_codes)."))
 def test_urgent_community_response_plan_routes_a_same_day_concern_to_that_team_first(
     world: World, sessions: sessionmaker[Session], settings: Settings, team: dict[str, User],
 ) -> None:
