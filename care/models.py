@@ -3,6 +3,7 @@
 from care.assessments.models import CarePlan, HolisticAssessment
 from care.audit.models import AuditEvent
 from care.db import Base
+from care.delivery.models import NotificationDelivery
 from care.deterioration.models import (
     Deterioration,
     News2Baseline,
@@ -49,6 +50,7 @@ __all__ = [
     "News2Baseline",
     "Nomination",
     "Notification",
+    "NotificationDelivery",
     "ObservationSet",
     "OutboxMessage",
     "Pcn",
