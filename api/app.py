@@ -27,9 +27,19 @@ def create_app(ctx: AppContext) -> FastAPI:
     problems.install(app)
     app.add_middleware(SecurityHeaders)
 
-    from api.routers import auth, deterioration, homes, journeys, residents, rounds, steps
+    from api.routers import (
+        auth,
+        deterioration,
+        homes,
+        journeys,
+        notification_channels,
+        residents,
+        rounds,
+        steps,
+    )
 
-    for module in (auth, residents, steps, journeys, homes, rounds, deterioration):
+    for module in (auth, residents, steps, journeys, homes, rounds, deterioration,
+                   notification_channels):
         app.include_router(module.router, prefix="/api/v1")
 
     from api.pages.router import router as pages

@@ -122,7 +122,9 @@ def backoff(attempts: int, base_seconds: float) -> timedelta:
 
 def _digits_pattern(digits: str) -> str:
     # An NHS number however it is spaced or hyphenated: 943 476 5919, 943-476-5919.
-    return r"(?<!\d)" + r"[\s-]?".join(re.escape(d) for d in digits) + r"(?!\d)"
+    # Not inside a longer run of letters and digits (a UUID in a link is not an NHS number).
+    return (r"(?<![0-9A-Za-z])" + r"[\s-]?".join(re.escape(d) for d in digits)
+            + r"(?![0-9A-Za-z])")
 
 
 def identifier_patterns(
@@ -185,12 +187,16 @@ def normalise_mobile(raw: str) -> str:
         value = "+" + value[2:]
     elif value.startswith("07"):
         value = "+44" + value[1:]
+    elif value.startswith("0"):
+        raise ValueError("enter a UK mobile number (07...), not a landline")
     elif value.startswith("447"):
         value = "+" + value
     if not re.fullmatch(r"\+[1-9]\d{7,14}", value):
         raise ValueError("enter a mobile number, like 07700 900123 or +44 7700 900123")
-    if value.startswith("+44") and not re.fullmatch(r"\+447\d{9}", value):
+    if value.startswith("+44") and not value.startswith("+447"):
         raise ValueError("enter a UK mobile number (07...), not a landline")
+    if value.startswith("+44") and not re.fullmatch(r"\+447\d{9}", value):
+        raise ValueError("enter a mobile number, like 07700 900123 or +44 7700 900123")
     return value
 
 

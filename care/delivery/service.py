@@ -131,7 +131,8 @@ def report_failure(session: Session, delivery: NotificationDelivery, now: dateti
         recipients.update(session.scalars(select(HomeMembership.user_id).where(
             HomeMembership.home_id == home.id, HomeMembership.is_home_representative)))
     how = "an email" if delivery.channel == NotifyChannel.EMAIL else "a text message"
-    why = "refused" if delivery.permanent else f"failed {delivery.attempts} times"
+    tries = "once" if delivery.attempts == 1 else f"{delivery.attempts} times"
+    why = "was refused" if delivery.permanent else f"failed {tries}"
     message = (f"Not reached: {user.display_name} was sent {how} ({delivery.headline.lower()}, "
                f"ref {delivery.reference}) and it {why}: {delivery.last_error}. They have it "
                "in carejourney only: make sure they know.")
