@@ -145,7 +145,7 @@ def test_safe_defaults_and_refusals_of_the_settings() -> None:
     secret = "s" * 40
     with pytest.raises(ValidationError, match="PUBLIC_URL must be the https"):
         Settings(mode="production", secret_key=secret, smtp_host="mail.nhs.net")
-    with pytest.raises(ValidationError, match="not a GOV.UK Notify API key"):
+    with pytest.raises(ValidationError, match=r"not a GOV\.UK Notify API key"):
         Settings(mode="demo", secret_key=secret, notify_api_key="test-key")
     live = Settings(mode="production", secret_key=secret, smtp_host="mail.nhs.net",
                     public_url="https://carejourney.nhs.uk/", notify_api_key="k" * 80,

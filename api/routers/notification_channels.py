@@ -14,6 +14,7 @@ from care.delivery.schemas import ContactIn, ContactOut, DeliveryProblemOut
 from care.delivery.transports import available_channels
 from care.directory.access import OVERSEEING_ROLES, Actor
 from care.directory.models import User
+from care.errors import NotFound
 from care.settings import Settings
 
 router = APIRouter(tags=["notifications"], responses=problem_responses(401, 422))
@@ -30,8 +31,6 @@ def _who(actor: Actor, user_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(user_id)
     except ValueError:
-        from care.errors import NotFound
-
         raise NotFound("user not found") from None
 
 
@@ -44,7 +43,7 @@ def get_channel(user_id: str, actor: ApiActor, session: SessionDep,
 
 
 @router.put("/users/{user_id}/notification-settings", response_model=ContactOut,
-            responses=problem_responses(404))
+            responses=problem_responses(400, 404))
 def put_channel(user_id: str, body: ContactIn, actor: ApiActor, session: SessionDep,
                 now: NowDep, settings: SettingsDep) -> ContactOut:
     """Choose how urgent alerts reach you outside the app: `in_app` only, `email` or `sms`.
