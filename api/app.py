@@ -27,10 +27,20 @@ def create_app(ctx: AppContext) -> FastAPI:
     problems.install(app)
     app.add_middleware(SecurityHeaders)
 
-    from api.routers import auth, deterioration, homes, journeys, residents, rounds, steps
+    from api.routers import (
+        auth,
+        deterioration,
+        homes,
+        journeys,
+        notification_channels,
+        residents,
+        rounds,
+        steps,
+    )
     from api.routers.first_contact import router as first_contact_api
 
-    for module in (auth, residents, steps, journeys, homes, rounds, deterioration):
+    for module in (auth, residents, steps, journeys, homes, rounds, deterioration,
+                   notification_channels):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(first_contact_api, prefix="/api/v1")
 

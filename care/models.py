@@ -3,6 +3,7 @@
 from care.assessments.models import CarePlan, FirstContactReview, HolisticAssessment
 from care.audit.models import AuditEvent
 from care.db import Base
+from care.delivery.models import NotificationDelivery
 from care.deterioration.models import (
     Deterioration,
     EscalationPolicyVersion,
@@ -52,6 +53,7 @@ __all__ = [
     "News2Baseline",
     "Nomination",
     "Notification",
+    "NotificationDelivery",
     "ObservationSet",
     "OutboxMessage",
     "Pcn",

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DeadlineRuleName = Literal["working-days", "calendar-days"]
@@ -58,6 +58,58 @@ class Settings(BaseSettings):
             # Demo mode only: a per-process secret; sessions end when the product restarts.
             self.secret_key = secrets.token_urlsafe(48)
             self.generated_secret = True
+        return self
+
+    # Notifications outside the app (issue 8). Nothing configured: in-app only (logged at
+    # start-up). Secrets come from the environment only, never from the repository.
+    # Absolute links in emails and text messages; empty: http://{host}:{port}.
+    public_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "carejourney <noreply@carejourney.invalid>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    notify_api_key: SecretStr = SecretStr("")
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    # GOV.UK Notify templates with ((subject)) and ((body)) (email) and ((body)) (SMS).
+    notify_email_template_id: str = ""
+    notify_sms_template_id: str = ""
+    notify_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Alerts are retried with back-off (retry_seconds, doubling, at most 5 min) and given up
+    # after max_attempts: the clinical lead is then told. Defaults give up within 4 minutes.
+    delivery_max_attempts: int = Field(default=5, ge=1, le=20)
+    delivery_retry_seconds: float = Field(default=15, gt=0, le=600)
+    delivery_poll_seconds: float = Field(default=2, gt=0, le=60)
+    # How often open pages (/urgent, My work, the header's counts) ask for changes.
+    live_refresh_seconds: int = Field(default=20, ge=1, le=300)
+
+    @property
+    def base_url(self) -> str:
+        """Where links in messages point: CAREJOURNEY_PUBLIC_URL, else this server."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def notify_configured(self) -> bool:
+        return bool(self.notify_api_key.get_secret_value())
+
+    @model_validator(mode="after")
+    def _refuse_unusable_channels(self) -> Settings:
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError("CAREJOURNEY_PUBLIC_URL must start with https:// (or http://)")
+        if self.mode == "production" and (self.smtp_configured or self.notify_configured) and (
+                not self.public_url.startswith("https://")):
+            raise ValueError("CAREJOURNEY_PUBLIC_URL must be the https:// address people open "
+                             "when email or text messages are configured in production")
+        key = self.notify_api_key.get_secret_value()
+        if key and len(key) < 74:
+            raise ValueError("CAREJOURNEY_NOTIFY_API_KEY is not a GOV.UK Notify API key "
+                             "(name-serviceid-secret)")
         return self
 
 

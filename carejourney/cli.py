@@ -162,25 +162,33 @@ def _serve_web(settings: Any, args: argparse.Namespace, *, with_runner: bool) ->
 
     runtime, engine = build_runtime(settings)
     runner = None
+    delivery = None
     if with_runner:
+        from flows.delivery import DeliveryWorker
         from flows.runner import JourneyRunner
 
         runner = JourneyRunner(runtime)
         runner.start_in_thread()
+        delivery = DeliveryWorker(runtime)
+        delivery.start_in_thread()
     app = create_app(AppContext(settings, engine, runtime.sessions, runtime.clock))
     host, port = args.host or settings.host, args.port or settings.port
     _banner(settings, host, port)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
     finally:
+        if delivery is not None:
+            delivery.stop()
         if runner is not None:
             runner.stop()
 
 
 def _banner(settings: Any, host: str, port: int) -> None:
+    from care.delivery.transports import describe
     from care.demo import DEMO_PASSWORD, USERS
 
     print(f"\ncarejourney is running at http://{host}:{port}/  (API docs: /docs)")
+    print(describe(settings))
     if os.environ.get("PREFECT_API_URL"):
         print(f"Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}")
     if settings.mode == "demo":
@@ -191,16 +199,25 @@ def _banner(settings: Any, host: str, port: int) -> None:
 
 
 def cmd_runner(args: argparse.Namespace) -> None:
-    """A journey runner only (scale-out): drains the outbox until stopped."""
+    """A journey runner only (scale-out): drains the journey and delivery outboxes until stopped."""
     import asyncio
 
     settings = _settings()
     if not settings.database_url:
         _fail("CAREJOURNEY_DATABASE_URL must be set for a stand-alone runner")
+    from care.delivery.transports import describe
+    from flows.delivery import DeliveryWorker
     from flows.runner import JourneyRunner
 
     runtime, _ = build_runtime(settings)
-    asyncio.run(JourneyRunner(runtime).run_forever())
+    print(describe(settings), flush=True)
+    # Alerts go out from every runner host: the delivery outbox is leased like the journeys'.
+    delivery = DeliveryWorker(runtime)
+    delivery.start_in_thread()
+    try:
+        asyncio.run(JourneyRunner(runtime).run_forever())
+    finally:
+        delivery.stop()
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

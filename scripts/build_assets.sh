@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Front-end assets for the pages: NHS.UK frontend from npm (the version matching the
-# nhsuk-frontend-jinja macros), copied into api/static/vendor/ (built here, never committed).
+# nhsuk-frontend-jinja macros) and htmx, copied into api/static/vendor/ (built here, never committed).
 # Idempotent: safe to run again; the vendor folder is rebuilt from the lock file each time.
 set -euo pipefail
 
@@ -24,4 +24,12 @@ cp "$DIST/nhsuk-frontend.min.js" "$OUT/nhsuk-frontend.min.js"
 cp -R "$DIST/assets" "$OUT/assets"
 echo "$VERSION" > "$OUT/VERSION"
 
-echo "build_assets: nhsuk-frontend $VERSION -> $OUT"
+# htmx lets the urgent queue, My work and the header's counts refresh themselves.
+HTMX_OUT="api/static/vendor/htmx"
+HTMX_VERSION="$(node -p "require('./node_modules/htmx.org/package.json').version")"
+rm -rf "$HTMX_OUT"
+mkdir -p "$HTMX_OUT"
+cp node_modules/htmx.org/dist/htmx.min.js "$HTMX_OUT/htmx.min.js"
+echo "$HTMX_VERSION" > "$HTMX_OUT/VERSION"
+
+echo "build_assets: nhsuk-frontend $VERSION -> $OUT; htmx $HTMX_VERSION -> $HTMX_OUT"

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.deterioration_schemas import chart_people, deterioration_people
-from api.pages import forms
+from api.pages import forms, live
 from api.pages.chart import ChartPoint, plot
 from api.pages.web import (
     CSRF_FIELD,
@@ -29,6 +29,7 @@ from api.pages.web import (
     PageSession,
     PageSessionDep,
     flash,
+    fragment,
     redirect,
     render,
 )
@@ -484,22 +485,69 @@ def set_baseline(
 # ---------------------------------------------------------------- the urgent queue
 
 
+@dataclass(frozen=True)
+class _UrgentLists:
+    html: str
+    work: str  # the work itself, not its wording: a change is announced
+    status: str
+    resident_ids: list[uuid.UUID | None]
+
+
+def _urgent_lists(
+    request: Request, page: PageSession, session: SessionDep, now: datetime
+) -> _UrgentLists:
+    items = service.urgent_queue(session, page.actor)
+    reviews = service.ae_attendances(session, page.actor)
+    names = names_for(session, [i.step.assignee_id for i in items if i.step])
+    mine = [i for i in items if i.for_me]
+    html = fragment(request, "pages/_urgent_lists.html", page, {
+        **_common(page), "mine": mine, "others": [i for i in items if not i.for_me],
+        "reviews": reviews, "names": names,
+    }, now=now, settings=page.settings)
+    work = live.state([*((i.deterioration.id, i.deterioration.status, i.deterioration.level,
+                          i.deterioration.urgency, i.step.id if i.step else None,
+                          i.step.assignee_id if i.step else None, i.for_me) for i in items),
+                       *((s.id, s.assignee_id) for s, _ in reviews)])
+    status = (f"Updated at {_when(page.settings.timezone)(now)}: {len(mine)} for you, "
+              f"{len(items) - len(mine)} others, {len(reviews)} A&E reviews.")
+    return _UrgentLists(html, work, status,
+                        [*(i.resident.id for i in items), *(r.id for _, r in reviews)])
+
+
+def _urgent_region(request: Request, page: PageSession, lists: _UrgentLists) -> Any:
+    return live.live_region(request, region_id="urgent-live", url="/urgent/live",
+                            inner=lists.html, work=lists.work,
+                            refresh=page.settings.live_refresh_seconds)
+
+
 @router.get("/urgent")
 def urgent_queue(
     request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
 ) -> Response:
-    items = service.urgent_queue(session, page.actor)
-    reviews = service.ae_attendances(session, page.actor)
-    names = names_for(session, [i.step.assignee_id for i in items if i.step])
+    lists = _urgent_lists(request, page, session, now)
     record_seen(session, at=now, actor=page.actor.user, channel="web",
-                action="deterioration.list",
-                resident_ids=[*(i.resident.id for i in items), *(r.id for _, r in reviews)])
+                action="deterioration.list", resident_ids=lists.resident_ids)
     session.commit()
     return render(request, "pages/urgent.html", page, {
-        **_common(page),
-        "mine": [i for i in items if i.for_me], "others": [i for i in items if not i.for_me],
-        "reviews": reviews, "names": names,
+        "queue_region": _urgent_region(request, page, lists),
     }, now=now, settings=page.settings)
+
+
+@router.get("/urgent/live")
+def urgent_live(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep,
+    v: str = "", s: str = "",
+) -> Response:
+    """The queue again for an open /urgent page, only when what it shows has changed."""
+    lists = _urgent_lists(request, page, session, now)
+    if live.version(lists.html) == v:
+        return live.unchanged()
+    record_seen(session, at=now, actor=page.actor.user, channel="web",
+                action="deterioration.list", resident_ids=lists.resident_ids)
+    session.commit()
+    return live.live_answer(request, _urgent_region(request, page, lists),
+                            status_id="urgent-status", status_text=lists.status,
+                            work_changed=lists.work != s)
 
 
 # ---------------------------------------------------------------- one deterioration

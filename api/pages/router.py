@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.pages import deterioration as deterioration_pages
-from api.pages import forms
+from api.pages import forms, live
 from api.pages.web import (
     CSRF_FIELD,
     PRE_SESSION_COOKIE,
@@ -26,6 +26,7 @@ from api.pages.web import (
     PageSession,
     PageSessionDep,
     flash,
+    fragment,
     pre_session_nonce,
     redirect,
     render,
@@ -37,6 +38,9 @@ from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_
 from care.assessments.rules import named_clinician_id
 from care.audit.service import record as audit
 from care.audit.service import record_seen
+from care.delivery import service as delivery
+from care.delivery.schemas import ContactIn
+from care.delivery.transports import available_channels
 from care.deterioration import recording as deterioration_recording
 from care.deterioration import service as deterioration_service
 from care.directory.access import (
@@ -70,6 +74,7 @@ from care.settings import Settings
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # First: '/residents/{id}/observations' would otherwise be taken for a residence change below.
 router.include_router(deterioration_pages.router)
+router.include_router(live.router)
 
 MY_WORK_LIMIT = 100
 COORDINATOR_LIMIT = 200
@@ -184,10 +189,11 @@ def logout(page: CheckedSessionDep, now: NowDep) -> Response:
 # ---------------------------------------------------------------- my work
 
 
-@router.get("/my-work")
-def my_work(
-    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
-) -> Response:
+def _my_work_lists(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep
+) -> tuple[str, str, str, set[uuid.UUID | None]]:
+    """My work's lists as HTML, the version of the work in them, a status line for screen
+    readers, and the residents they name."""
     actor = page.actor
     mine = journeys.list_steps(session, actor, StepFilters(
         status="open", assignee="me", sort="due_at", page_size=MY_WORK_LIMIT), now)
@@ -195,13 +201,47 @@ def my_work(
         status="open", assignee="unassigned", sort="due_at", page_size=MY_WORK_LIMIT), now)
     notes = inbox.notifications_for(session, actor.id, limit=10)
     homes = {h.id: h for h in homes_for(session, actor.home_ids)}
-    record_seen(session, at=now, actor=actor.user, channel="web", action="my_work.view",
-                resident_ids={st.resident_id for st, _ in [*mine.items, *queue.items]})
-    session.commit()
-    return render(request, "pages/my_work.html", page, {
+    html = fragment(request, "pages/_my_work_lists.html", page, {
         "mine": mine, "queue": queue, "notifications": notes, "homes": homes,
         "can_perform": any(actor.role in t.performer_roles for t in STEP_TYPES.values()),
     }, now=now, settings=page.settings)
+    work = live.state([mine.total, queue.total, *(st.id for st, _ in mine.items),
+                       *(st.id for st, _ in queue.items), *(n.id for n in notes)])
+    status = (f"Updated: {mine.total} assigned to you, {queue.total} waiting in your homes' "
+              "queue.")
+    return html, work, status, {st.resident_id for st, _ in [*mine.items, *queue.items]}
+
+
+@router.get("/my-work")
+def my_work(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
+) -> Response:
+    html, work, _, seen = _my_work_lists(request, page, session, now)
+    record_seen(session, at=now, actor=page.actor.user, channel="web", action="my_work.view",
+                resident_ids=seen)
+    session.commit()
+    region = live.live_region(request, region_id="my-work-live", url="/my-work/live",
+                              inner=html, work=work, refresh=page.settings.live_refresh_seconds)
+    return render(request, "pages/my_work.html", page, {"lists_region": region},
+                  now=now, settings=page.settings)
+
+
+@router.get("/my-work/live")
+def my_work_live(
+    request: Request, page: PageSessionDep, session: SessionDep, now: NowDep,
+    v: str = "", s: str = "",
+) -> Response:
+    """My work's lists again for an open page, only when what they show has changed."""
+    html, work, status, seen = _my_work_lists(request, page, session, now)
+    if live.version(html) == v:
+        return live.unchanged()
+    record_seen(session, at=now, actor=page.actor.user, channel="web", action="my_work.view",
+                resident_ids=seen)
+    session.commit()
+    region = live.live_region(request, region_id="my-work-live", url="/my-work/live",
+                              inner=html, work=work, refresh=page.settings.live_refresh_seconds)
+    return live.live_answer(request, region, status_id="my-work-status", status_text=status,
+                            work_changed=work != s)
 
 
 # ---------------------------------------------------------------- steps
@@ -725,9 +765,54 @@ def _journey_resident(session: SessionDep, journey_id: uuid.UUID) -> str | None:
 def notifications(
     request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
 ) -> Response:
+    return _notifications_page(request, page, session, now)
+
+
+def _notifications_page(
+    request: Request, page: PageSession, session: SessionDep, now: NowDep, *,
+    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     notes = inbox.notifications_for(session, page.actor.id, limit=NOTIFICATIONS_LIMIT)
-    return render(request, "pages/notifications.html", page, {"notifications": notes},
-                  now=now, settings=page.settings)
+    user = page.actor.user
+    # Names staff and links to the step, never a resident: nothing here to audit as seen.
+    problems = delivery.delivery_problems(session, page.actor, now)
+    return render(request, "pages/notifications.html", page, {
+        "notifications": notes,
+        "problems": problems,
+        "channels": available_channels(page.settings),
+        "contact": values or {"channel": user.notify_channel.value, "email": user.email or "",
+                              "mobile": user.mobile or ""},
+        "last_failure": delivery.last_failure_for(session, user.id),
+        "errors": errors or forms.FieldErrors(),
+    }, now=now, settings=page.settings, status_code=status_code)
+
+
+@router.post("/notifications/channel")
+def notification_channel(
+    request: Request, page: CheckedSessionDep, form: FormDep, session: SessionDep, now: NowDep,
+) -> Response:
+    """The person's own channel for urgent alerts (admins set others' through the API)."""
+    values = {k: (form.get(k) or "").strip() for k in ("channel", "email", "mobile")}
+    errors = forms.FieldErrors()
+    try:
+        data = ContactIn(channel=values["channel"] or "in_app", email=values["email"] or None,
+                         mobile=values["mobile"] or None)
+        delivery.set_contact(session, page.actor, page.actor.id, data, now, page.settings)
+    except ValidationError as exc:
+        for error in _pydantic_errors(exc):
+            errors.add(error["field"], forms.message_for(error["field"], error["reason"]))
+    except InvalidInput as exc:
+        for error in exc.errors:
+            errors.add(error["field"], error["reason"][:1].upper() + error["reason"][1:])
+    if errors:
+        session.rollback()
+        return _notifications_page(request, page, session, now, errors=errors, values=values,
+                                   status_code=422)
+    session.commit()
+    response = redirect("/notifications#channel-section")
+    flash(response, "Your alert settings are saved.", page.settings, now)
+    return response
 
 
 @router.post("/notifications/{notification_id}/read")

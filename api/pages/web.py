@@ -136,6 +136,10 @@ def error_page(request: Request, status: int, title: str, detail: str) -> Respon
 
 
 def _login_redirect(request: Request) -> Response:
+    if request.headers.get("HX-Request"):
+        # A page refreshing itself after the session ended: reload it whole, so the person
+        # sees the sign-in page instead of a list that silently stopped updating.
+        return Response(status_code=200, headers={"HX-Refresh": "true"})
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query
@@ -319,6 +323,26 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def _shared(page: PageSession | None, now: datetime, settings: Settings) -> dict[str, Any]:
+    return {
+        "page": page,
+        "now": now,
+        "demo": settings.mode == "demo",
+        "refresh": settings.live_refresh_seconds,
+        "due_words": lambda due: due_in_words(due, now, settings.timezone),
+        "overdue": lambda due: is_overdue(due, now),
+    }
+
+
+def fragment(
+    request: Request, name: str, page: PageSession | None, context: Mapping[str, Any], *,
+    now: datetime, settings: Settings,
+) -> str:
+    """A part of a page (for a page that refreshes itself), with the pages' shared context."""
+    return templates.get_template(name).render(
+        {"request": request, **_shared(page, now, settings), **context})
+
+
 def render(
     request: Request, name: str, page: PageSession | None, context: Mapping[str, Any], *,
     now: datetime, settings: Settings, status_code: int = 200,
@@ -326,12 +350,8 @@ def render(
     """Render a page with the layout's shared context; consumes any pending flash message."""
     message = take_flash(request, settings, now)
     full: dict[str, Any] = {
-        "page": page,
+        **_shared(page, now, settings),
         "flash": message,
-        "now": now,
-        "demo": settings.mode == "demo",
-        "due_words": lambda due: due_in_words(due, now, settings.timezone),
-        "overdue": lambda due: is_overdue(due, now),
         **context,
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)

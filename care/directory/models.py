@@ -20,6 +20,19 @@ class HomeType(StrEnum):
     EXTRA_CARE = "extra_care"
 
 
+class NotifyChannel(StrEnum):
+    """How a person is told about urgent work outside the app (always in the app as well)."""
+
+    IN_APP = "in_app"
+    EMAIL = "email"
+    SMS = "sms"
+
+    @property
+    def label(self) -> str:
+        return {"in_app": "In carejourney only", "email": "Email",
+                "sms": "Text message"}[self.value]
+
+
 class Pcn(Base):
     __tablename__ = "pcn"
 
@@ -66,6 +79,13 @@ class User(Base):
     pcn_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pcn.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Where urgent alerts go outside the app (issue 8); the person or an admin sets them.
+    notify_channel: Mapped[NotifyChannel] = mapped_column(
+        enum_column(NotifyChannel), default=NotifyChannel.IN_APP,
+        server_default=NotifyChannel.IN_APP.value)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # E.164 (+447700900123): GOV.UK Notify takes it as it is.
+    mobile: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class HomeMembership(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
+from care.delivery.outbox import enqueue_for
 from care.directory.access import Actor
 from care.directory.models import HomeMembership
 from care.errors import NotFound
@@ -21,8 +22,15 @@ def notify(
     session: Session, user_id: uuid.UUID, kind: str, message: str, now: datetime,
     *, step_id: uuid.UUID | None = None, resident_id: uuid.UUID | None = None,
 ) -> None:
-    session.add(Notification(user_id=user_id, kind=kind, message=message, step_id=step_id,
-                             resident_id=resident_id, created_at=now))
+    """Tell a person in the app; urgent kinds also go by their chosen email or text message.
+
+    The outbound part is only a delivery row in the caller's transaction (care/delivery): a
+    worker sends it later, so a mail service that is down never blocks or undoes the care.
+    """
+    note = Notification(user_id=user_id, kind=kind, message=message, step_id=step_id,
+                        resident_id=resident_id, created_at=now)
+    session.add(note)
+    enqueue_for(session, note, now)
 
 
 def _still_allowed(user_id: uuid.UUID) -> Any:
