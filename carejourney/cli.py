@@ -161,10 +161,18 @@ def start_prefect_server(settings: Any) -> subprocess.Popen[bytes] | None:
 
     home = Path(settings.data_dir).resolve() / "prefect"
     os.environ.setdefault("PREFECT_HOME", str(home))
-    # Prefect's database is not our system of record: the owner's URL may create and own it.
-    database = os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") or (
-        prefect_server.prefect_database_url(owner_url(settings) or settings.database_url)
-    )
+    database = os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL")
+    if not database:
+        import psycopg
+
+        # Prefect's database is not our system of record: the owner may create and own it.
+        try:
+            database = prefect_server.prefect_database_url(
+                owner_url(settings) or settings.database_url)
+        except psycopg.Error as exc:
+            _fail(f"cannot prepare Prefect's database beside ours ({exc}): set "
+                  "PREFECT_SERVER_DATABASE_CONNECTION_URL, or PREFECT_API_URL")
+    assert database is not None
     try:
         proc, api = prefect_server.start(database, home, settings.prefect_port)
     except prefect_server.PrefectServerError as exc:

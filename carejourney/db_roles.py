@@ -109,22 +109,26 @@ def grant_application_role(conn: Connection, role: str) -> bool:
     Run as the owner after every upgrade (migrations/env.py), in the transaction that created
     any new table, so grants follow each migration; a table the step has not seen is refused
     to the application (fail closed), never left open. Does nothing (returns False) if the role
-    does not exist yet, is the connected role itself, or the connected role cannot grant.
+    does not exist yet, is the connected role itself, or the connected role neither is a
+    superuser nor owns the schema's tables (then it could not grant).
     """
     name = _ident(role)
-    state = conn.execute(text(
+    exists, is_self, superuser, owns_schema, owns_tables = conn.execute(text(
         "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :role), current_user = :role, "
-        "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
-        "OR pg_has_role(current_user, (SELECT nspowner FROM pg_namespace "
-        "                              WHERE nspname = :schema), 'USAGE')"),
-        {"role": role, "schema": SCHEMA}).one()
-    exists, is_self, can_grant = state
-    if not exists or is_self or not can_grant:
+        "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user), "
+        "pg_has_role(current_user, (SELECT nspowner FROM pg_namespace WHERE nspname = :schema),"
+        "            'USAGE'), "
+        "coalesce(pg_has_role(current_user, (SELECT relowner FROM pg_class "
+        "         WHERE oid = to_regclass(:version)), 'USAGE'), false)"),
+        {"role": role, "schema": SCHEMA, "version": f"{SCHEMA}.alembic_version"}).one()
+    if not exists or is_self or not (superuser or owns_tables):
         return False
     schema = f'"{SCHEMA}"'
+    if superuser or owns_schema:
+        # Below PostgreSQL 15 a schema the owner does not own already grants USAGE to PUBLIC.
+        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {name}")
+        conn.exec_driver_sql(f"REVOKE CREATE ON SCHEMA {schema} FROM {name}")
     for statement in (
-        f"GRANT USAGE ON SCHEMA {schema} TO {name}",
-        f"REVOKE CREATE ON SCHEMA {schema} FROM {name}",
         # From nothing each time, so a privilege granted by hand (TRUNCATE, TRIGGER) is removed.
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {name}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {name}",

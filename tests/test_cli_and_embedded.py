@@ -17,6 +17,7 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, pool, select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.journeys.models import Step, StepKind
@@ -185,28 +186,43 @@ def test_production_never_migrates_with_the_application_role(
     assert "CAREJOURNEY_MIGRATION_DATABASE_URL" in refused.stderr
 
 
-def test_an_administrator_creates_the_application_role_on_an_external_server(
-    engine: Engine, database_url: str
-) -> None:
-    role = f"cj_app_{uuid.uuid4().hex[:8]}"
-    app_url = with_role(database_url, role, "a-long-random-password")
+def test_the_readme_layout_on_an_external_server(database_url: str) -> None:
+    """A non-superuser owner owns the database; `create-app-role` (by that owner, with
+    CREATEROLE) then `migrate` leave an application role fit to serve production."""
+    tag = uuid.uuid4().hex[:8]
+    owner, app, name = f"cj_owner_{tag}", f"cj_app_{tag}", f"cj_layout_{tag}"
+    admin = create_engine(make_url(database_url).set(database="postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD 'owner-pw-123'")
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER {owner}')
+    base = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    owner_url, app_url = with_role(base, owner, "owner-pw-123"), with_role(base, app, "app-pw-1")
+    env = _production(app_url, CAREJOURNEY_MIGRATION_DATABASE_URL=owner_url)
     try:
-        made = _run(_production(app_url, CAREJOURNEY_MIGRATION_DATABASE_URL=database_url),
-                    "create-app-role")
+        made = _run(env, "create-app-role")
         assert made.returncode == 0, made.stderr
-        assert f"role {role} created" in made.stdout
-        as_role = create_engine(app_url, poolclass=pool.NullPool)
-        with as_role.connect() as conn:
-            assert conn.execute(text("SELECT current_user")).scalar() == role
-            assert least_privilege_problems(conn) == []
-            conn.execute(text("SELECT count(*) FROM audit_event"))
-        as_role.dispose()
-        # Migrating with both URLs grants the same role again (the product's start does this).
-        migrated = _run(_production(app_url, CAREJOURNEY_MIGRATION_DATABASE_URL=database_url),
-                        "migrate")
+        assert f"role {app} created" in made.stdout
+        migrated = _run(env, "migrate")
         assert migrated.returncode == 0, migrated.stderr
+        as_app = create_engine(app_url, poolclass=pool.NullPool)
+        with as_app.connect() as conn:
+            assert conn.execute(text("SELECT current_user")).scalar() == app
+            assert least_privilege_problems(conn) == []
+            audit_owner = conn.execute(text(
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'audit_event'")).scalar()
+            assert audit_owner == owner
+            conn.execute(text("INSERT INTO audit_event (at, action, entity, channel) "
+                              "VALUES (now(), 'test', 'layout', 'api')"))
+            conn.commit()
+            with pytest.raises(DBAPIError):
+                conn.execute(text("TRUNCATE audit_event"))
+        as_app.dispose()
+        again = _run(env, "create-app-role")  # idempotent: resets the role, grants again
+        assert again.returncode == 0 and f"role {app} reset" in again.stdout, again.stderr
     finally:
-        with engine.begin() as conn:
-            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
-                conn.exec_driver_sql(f"DROP OWNED BY {role}")
-                conn.exec_driver_sql(f"DROP ROLE {role}")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {app}")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {owner}")
+        admin.dispose()
