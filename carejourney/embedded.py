@@ -33,8 +33,8 @@ class EmbeddedDatabase:
 
     def app_url(self) -> str:
         """The application role's URL: everything the product does with our data."""
-        # No password: the wheel's initdb trusts its Unix socket, which only this OS user can
-        # reach; the role's limits, not a secret, are what stop the app rewriting the record.
+        # No password: the wheel's initdb trusts local connections on its Unix socket (as it
+        # does for postgres). What stops the app rewriting the record is the role's limits.
         return f"postgresql+psycopg://{APP_ROLE}@/carejourney?host={self.socket_dir}"
 
     def prefect_url(self) -> str:
