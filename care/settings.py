@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     mode: Literal["demo", "production"] = "demo"
     # Empty means: start the embedded PostgreSQL from the pip wheel in ``data_dir``.
     database_url: str = ""
+    # The schema owner's URL, used only to migrate (and by `create-app-role`); database_url is
+    # then the least-privilege application role's. Empty with the embedded server: it gives
+    # both. Empty with an external server: demo mode migrates with database_url; production
+    # never migrates with the application's credentials, so `serve` only checks the schema is
+    # current and `migrate` refuses.
+    migration_database_url: str = ""
     data_dir: Path = Path(".data")
     secret_key: str = ""
     token_minutes: int = 60

@@ -31,30 +31,110 @@ def _settings() -> Any:
 
 
 def prepare_database(settings: Any) -> str:
-    """Our database URL: the configured server, or the embedded one (started now).
+    """The application role's URL: the configured server's, or the embedded one's (started now).
 
-    With the embedded server, Prefect's own database lives on it too, and every child
-    process inherits both URLs through the environment.
+    With the embedded server, ``settings.migration_database_url`` becomes its owner's URL and
+    Prefect's own database lives beside ours; every child process inherits the application's
+    URL (never the owner's) through the environment.
     """
     if settings.database_url:
         return str(settings.database_url)
+    if settings.migration_database_url:
+        _fail("CAREJOURNEY_MIGRATION_DATABASE_URL is set but CAREJOURNEY_DATABASE_URL is not: "
+              "set both (an external server) or neither (the embedded one)")
     from carejourney import embedded
 
     db = embedded.start(settings.data_dir)
-    url = db.url()
-    settings.database_url = url
-    os.environ["CAREJOURNEY_DATABASE_URL"] = url
+    settings.database_url = db.app_url()
+    settings.migration_database_url = db.url()
+    os.environ["CAREJOURNEY_DATABASE_URL"] = settings.database_url
     os.environ.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_URL", db.prefect_url())
-    return url
+    return str(settings.database_url)
 
 
-def migrate(url: str) -> None:
+def owner_url(settings: Any) -> str | None:
+    """The URL that migrates: the owner's; in demo mode a single external URL does both jobs.
+
+    None in production without CAREJOURNEY_MIGRATION_DATABASE_URL: the application's own
+    credentials never change the schema there.
+    """
+    if settings.migration_database_url:
+        return str(settings.migration_database_url)
+    if settings.mode == "demo":
+        return str(settings.database_url)
+    return None
+
+
+def migrate(url: str, app_role: str | None = None) -> None:
+    """Upgrade to head as ``url``'s role (the owner), then grant ``app_role`` its privileges."""
     from alembic import command
     from alembic.config import Config
 
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["url"] = url
+    config.attributes["app_role"] = app_role
     command.upgrade(config, "head")
+
+
+def migrate_as_owner(settings: Any) -> None:
+    """`migrate`: refuse rather than try the schema with the application's role."""
+    url = owner_url(settings)
+    if url is None:
+        _fail("set CAREJOURNEY_MIGRATION_DATABASE_URL to the schema owner's URL to migrate in "
+              "production (the application's role cannot change the schema, by design)")
+    assert url is not None
+    from carejourney.db_roles import application_role
+
+    migrate(url, application_role(settings.database_url))
+
+
+def migrate_or_check_current(settings: Any) -> None:
+    """At start: migrate if we hold the owner's URL, else make sure someone has."""
+    from carejourney.db_roles import application_role
+
+    url = owner_url(settings)
+    if url is not None:
+        migrate(url, application_role(settings.database_url))
+        return
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, pool
+
+    heads = set(ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_heads())
+    engine = create_engine(settings.database_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    if current != heads:
+        _fail(f"the database is at {', '.join(sorted(current)) or 'no revision'}, this release "
+              f"needs {', '.join(sorted(heads))}: run `carejourney migrate` with "
+              "CAREJOURNEY_MIGRATION_DATABASE_URL set to the schema owner's URL")
+
+
+def check_application_role(settings: Any) -> None:
+    """Production refuses to run as a role that could rewrite the record; demo only warns."""
+    from sqlalchemy import create_engine, pool, text
+
+    from carejourney.db_roles import least_privilege_problems
+
+    engine = create_engine(settings.database_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            role = conn.execute(text("SELECT current_user")).scalar_one()
+            problems = least_privilege_problems(conn)
+    finally:
+        engine.dispose()
+    if not problems:
+        return
+    message = (f"the application's database role {role!r} {'; '.join(problems)}: it could "
+               "rewrite the audit trail. Connect CAREJOURNEY_DATABASE_URL as a role that owns "
+               "nothing (`carejourney create-app-role`; README, 'Database roles')")
+    if settings.mode == "production":
+        _fail(message)
+    print(f"carejourney: warning: {message}", file=sys.stderr)
 
 
 def seed_demo_if_empty(url: str, settings: Any) -> bool:
@@ -81,9 +161,18 @@ def start_prefect_server(settings: Any) -> subprocess.Popen[bytes] | None:
 
     home = Path(settings.data_dir).resolve() / "prefect"
     os.environ.setdefault("PREFECT_HOME", str(home))
-    database = os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") or (
-        prefect_server.prefect_database_url(settings.database_url)
-    )
+    database = os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL")
+    if not database:
+        import psycopg
+
+        # Prefect's database is not our system of record: the owner may create and own it.
+        try:
+            database = prefect_server.prefect_database_url(
+                owner_url(settings) or settings.database_url)
+        except psycopg.Error as exc:
+            _fail(f"cannot prepare Prefect's database beside ours ({exc}): set "
+                  "PREFECT_SERVER_DATABASE_CONNECTION_URL, or PREFECT_API_URL")
+    assert database is not None
     try:
         proc, api = prefect_server.start(database, home, settings.prefect_port)
     except prefect_server.PrefectServerError as exc:
@@ -97,6 +186,8 @@ def _spawn(args: list[str], name: str, settings: Any) -> subprocess.Popen[bytes]
     logs.mkdir(parents=True, exist_ok=True)
     out = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
     env = {**os.environ, "CAREJOURNEY_HOME": str(ROOT)}
+    # Flow runs and the scheduler work with our data as the application role only.
+    env.pop("CAREJOURNEY_MIGRATION_DATABASE_URL", None)
     return subprocess.Popen([sys.executable, *args], stdout=out, stderr=subprocess.STDOUT,
                             env=env, cwd=ROOT, start_new_session=True)
 
@@ -139,7 +230,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     settings = _settings()
     url = prepare_database(settings)
-    migrate(url)
+    migrate_or_check_current(settings)
+    check_application_role(settings)
     if settings.mode == "demo" and not args.no_demo and seed_demo_if_empty(url, settings):
         print("Demo data created (synthetic people only).")
     children: list[subprocess.Popen[bytes]] = []
@@ -205,6 +297,7 @@ def cmd_runner(args: argparse.Namespace) -> None:
     settings = _settings()
     if not settings.database_url:
         _fail("CAREJOURNEY_DATABASE_URL must be set for a stand-alone runner")
+    check_application_role(settings)
     from care.delivery.transports import describe
     from flows.delivery import DeliveryWorker
     from flows.runner import JourneyRunner
@@ -222,8 +315,42 @@ def cmd_runner(args: argparse.Namespace) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     settings = _settings()
-    migrate(prepare_database(settings))
+    prepare_database(settings)
+    migrate_as_owner(settings)
     print("database is at the latest migration")
+
+
+def cmd_create_app_role(args: argparse.Namespace) -> None:
+    """Create (or reset) the application role named, with the password given, in
+    CAREJOURNEY_DATABASE_URL, connected as CAREJOURNEY_MIGRATION_DATABASE_URL, and grant it
+    its privileges on the tables already there."""
+    from sqlalchemy import create_engine, pool, text
+    from sqlalchemy.engine import make_url
+
+    from carejourney.db_roles import RoleError, ensure_role, grant_application_role
+
+    settings = _settings()
+    if not settings.database_url or not settings.migration_database_url:
+        _fail("set CAREJOURNEY_DATABASE_URL (the application role's URL, with its password) and "
+              "CAREJOURNEY_MIGRATION_DATABASE_URL (a role that may create roles: a superuser, "
+              "or the owner with CREATEROLE); the embedded server creates its role itself")
+    app = make_url(settings.database_url)
+    if not app.username or not app.password:
+        _fail("CAREJOURNEY_DATABASE_URL must name the application role and its password")
+    engine = create_engine(settings.migration_database_url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(text("SELECT current_user")).scalar_one() == app.username:
+                _fail("CAREJOURNEY_DATABASE_URL names the migration role itself: the "
+                      "application needs a role of its own")
+            created = ensure_role(conn, str(app.username), app.password)
+            granted = grant_application_role(conn, str(app.username))
+    except RoleError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    print(f"role {app.username} {'created' if created else 'reset to LOGIN only'}"
+          f"{'; privileges granted on the current schema' if granted else ''}")
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
@@ -231,7 +358,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
     if settings.mode != "demo":
         _fail("demo data can only be loaded in demo mode")
     url = prepare_database(settings)
-    migrate(url)
+    migrate_as_owner(settings)
     print("demo data created" if seed_demo_if_empty(url, settings) else "demo data already present")
 
 
@@ -249,6 +376,7 @@ def cmd_admit(args: argparse.Namespace) -> None:
 
     settings = _settings()
     url = prepare_database(settings)
+    check_application_role(settings)
     runtime, _ = build_runtime(settings)
     try:
         data = AdmissionIn(
@@ -288,7 +416,10 @@ def main(argv: list[str] | None = None) -> None:
                        help="do not start a Prefect server or the scheduler")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("runner", help="run a journey runner only").set_defaults(func=cmd_runner)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help="apply database migrations (as the schema owner)"
+                   ).set_defaults(func=cmd_migrate)
+    sub.add_parser("create-app-role", help="create the application's least-privilege role on "
+                   "an external server").set_defaults(func=cmd_create_app_role)
     sub.add_parser("seed-demo", help="load synthetic demo data").set_defaults(func=cmd_seed_demo)
     adm = sub.add_parser("admit", help="admit a resident and start their journey")
     adm.add_argument("--as", dest="as_user", required=True, help="username acting")

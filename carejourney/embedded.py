@@ -1,6 +1,8 @@
 """The embedded default: PostgreSQL from a pip wheel, started and stopped by the product.
 
-It holds two databases on one server: ``carejourney`` (ours) and ``prefect`` (Prefect's).
+It holds two databases on one server: ``carejourney`` (ours) and ``prefect`` (Prefect's), and
+two roles: ``postgres`` (the superuser the wheel creates) owns our schema and runs migrations;
+``carejourney_app`` (LOGIN and nothing more) is what the product connects as for our data.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import psutil
 
+from carejourney.db_roles import APP_ROLE, ensure_role
+
 log = logging.getLogger(__name__)
 
 DATABASES = ("carejourney", "prefect")
@@ -24,9 +28,17 @@ class EmbeddedDatabase:
     pgdata: Path
 
     def url(self, database: str = "carejourney", driver: str = "psycopg") -> str:
+        """The owner's (superuser's) URL: migrations only, and Prefect's own database."""
         return f"postgresql+{driver}://postgres@/{database}?host={self.socket_dir}"
 
+    def app_url(self) -> str:
+        """The application role's URL: everything the product does with our data."""
+        # No password: the wheel's initdb trusts local connections on its Unix socket (as it
+        # does for postgres). What stops the app rewriting the record is the role's limits.
+        return f"postgresql+psycopg://{APP_ROLE}@/carejourney?host={self.socket_dir}"
+
     def prefect_url(self) -> str:
+        # Prefect's database is not our system of record, so its server keeps the superuser.
         return self.url("prefect", driver="asyncpg")
 
 
@@ -65,6 +77,7 @@ def start(data_dir: Path, *, stop_on_exit: bool = True) -> EmbeddedDatabase:
     socket_dir = info.socket_dir or pgdata
     db = EmbeddedDatabase(socket_dir=Path(socket_dir), pgdata=pgdata)
     _ensure_databases(db)
+    _ensure_app_role(db)
     log.info("embedded PostgreSQL ready (pid %s, socket %s)", info.pid, socket_dir)
     return db
 
@@ -78,3 +91,15 @@ def _ensure_databases(db: EmbeddedDatabase) -> None:
         for name in DATABASES:
             if name not in existing:
                 conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _ensure_app_role(db: EmbeddedDatabase) -> None:
+    """The application role exists (its grants come with every migration, run as the owner)."""
+    from sqlalchemy import create_engine, pool
+
+    engine = create_engine(db.url(database="postgres"), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            ensure_role(conn, APP_ROLE)
+    finally:
+        engine.dispose()

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.clock import FrozenClock
 from care.settings import Settings
-from tests.db import reset_and_migrate, test_database_url, truncate_all
+from carejourney.db_roles import APP_ROLE, with_role
+from tests.db import APP_PASSWORD, reset_and_migrate, test_database_url, truncate_all
 from tests.factories import World, make_world
 
 # A Monday, so working-day arithmetic in tests is easy to follow.
@@ -21,19 +23,35 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The schema owner's URL (a superuser): migrations, resets, scratch databases."""
     return test_database_url(Path(tmp_path_factory.mktemp("db")))
 
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
+    """The owner's engine: for resetting and inspecting, not for the code under test."""
     engine = reset_and_migrate(database_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def app_database_url(engine: Engine, database_url: str) -> str:
+    """The application role's URL (after the migration granted it its privileges)."""
+    return with_role(database_url, APP_ROLE, APP_PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def app_engine(app_database_url: str) -> Iterator[Engine]:
+    """What the product connects as: every service, page, API and flow test runs on it."""
+    engine = create_engine(app_database_url, pool_size=10, max_overflow=20)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(app_engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(app_engine, expire_on_commit=False)
 
 
 @pytest.fixture

@@ -1,4 +1,9 @@
-"""The test database: the embedded PostgreSQL by default, or ``TEST_DATABASE_URL``."""
+"""The test database: the embedded PostgreSQL by default, or ``TEST_DATABASE_URL``.
+
+Two roles, as in production: ``TEST_DATABASE_URL``'s user (a superuser) owns the schema,
+migrates, resets and truncates; the application role (``carejourney_app``) is what the app,
+services, flows and CLI under test connect as, so the suite proves its grants suffice.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import Engine
 
+from carejourney.db_roles import APP_ROLE, ensure_role, with_role
+
 ROOT = Path(__file__).resolve().parent.parent
+# For servers that ask for one; the embedded server and CI's trust their connections.
+APP_PASSWORD = "carejourney-test-only"
 
 
 def test_database_url(tmp_root: Path) -> str:
@@ -23,19 +32,34 @@ def test_database_url(tmp_root: Path) -> str:
     return embedded.start(tmp_root / "embedded").url()
 
 
+def ensure_app_role(url: str) -> str:
+    """The application role on ``url``'s server (created by its superuser if missing): its URL."""
+    admin = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with admin.begin() as conn:
+            ensure_role(conn, APP_ROLE, APP_PASSWORD)
+    finally:
+        admin.dispose()
+    return with_role(url, APP_ROLE, APP_PASSWORD)
+
+
 def reset_and_migrate(url: str) -> Engine:
-    """Drop everything and run the real migrations, so tests prove them too."""
+    """Drop everything and run the real migrations (with the grant step), so tests prove them
+    too. Returns the owner's engine."""
+    ensure_app_role(url)
     engine = create_engine(url, pool_size=10, max_overflow=20)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["url"] = url
+    config.attributes["app_role"] = APP_ROLE
     command.upgrade(config, "head")
     return engine
 
 
 def truncate_all(engine: Engine) -> None:
+    """Empty every table: the owner's engine only (the application role may not TRUNCATE)."""
     with engine.begin() as conn:
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "

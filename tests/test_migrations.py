@@ -12,6 +12,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from carejourney.db_roles import APP_ROLE
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST = "a2940ab4fa5f"
@@ -148,3 +151,38 @@ def test_free_text_first_contacts_go_to_the_clinical_leads_review_list(
         assert conn.execute(text("SELECT count(*) FROM care_plan")).scalar() == 6
     command.upgrade(config, "head")
     engine.dispose()
+
+
+def test_migrations_run_where_the_application_role_does_not_exist_yet(scratch_url: str) -> None:
+    config = _config(scratch_url)
+    config.attributes["app_role"] = f"cj_absent_{uuid.uuid4().hex[:8]}"
+    command.upgrade(config, "head")
+    command.downgrade(config, FIRST)
+
+
+def test_grants_follow_every_migration(scratch_url: str, app_database_url: str) -> None:
+    """A table a later migration adds is usable by the application role, and one it puts
+    under the append-only trigger is append-only for it, with no step to remember."""
+    config = _config(scratch_url)
+    config.attributes["app_role"] = APP_ROLE
+    command.upgrade(config, "head")
+    owner = create_engine(scratch_url)
+    with owner.begin() as conn:  # what a future migration might do
+        conn.execute(text("CREATE TABLE later (id bigserial PRIMARY KEY, note text)"))
+        conn.execute(text("CREATE TABLE later_log (id bigserial PRIMARY KEY, note text)"))
+        conn.execute(text(
+            "CREATE TRIGGER later_log_no_change BEFORE UPDATE OR DELETE ON later_log "
+            "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"))
+    app = create_engine(make_url(app_database_url).set(database=make_url(scratch_url).database))
+    with app.connect() as conn, pytest.raises(DBAPIError):
+        conn.execute(text("INSERT INTO later (note) VALUES ('before the grant step')"))
+    command.upgrade(config, "head")  # nothing to migrate; the grant step still runs
+    with app.begin() as conn:
+        conn.execute(text("INSERT INTO later (note) VALUES ('a')"))
+        conn.execute(text("UPDATE later SET note = 'b'"))
+        conn.execute(text("INSERT INTO later_log (note) VALUES ('a')"))
+    with app.connect() as conn, pytest.raises(DBAPIError) as refused:
+        conn.execute(text("UPDATE later_log SET note = 'b'"))
+    assert getattr(refused.value.orig, "sqlstate", "") == "42501"
+    app.dispose()
+    owner.dispose()

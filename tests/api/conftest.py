@@ -23,10 +23,10 @@ Headers = dict[str, str]
 
 @pytest.fixture
 def app(
-    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+    world: World, app_engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
     settings: Settings,
 ) -> FastAPI:
-    return create_app(AppContext(settings, engine, sessions, clock))
+    return create_app(AppContext(settings, app_engine, sessions, clock))
 
 
 @pytest.fixture

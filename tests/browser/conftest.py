@@ -48,11 +48,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live_url(
-    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+    world: World, app_engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
     settings: Settings,
 ) -> Iterator[str]:
     """The product's app served by uvicorn in a background thread, on the test database."""
-    app = create_app(AppContext(settings, engine, sessions, clock))
+    app = create_app(AppContext(settings, app_engine, sessions, clock))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))

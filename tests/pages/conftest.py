@@ -33,10 +33,10 @@ def csrf_from(html: str) -> str:
 
 @pytest.fixture
 def app(
-    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+    world: World, app_engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
     settings: Settings,
 ) -> FastAPI:
-    return create_app(AppContext(settings, engine, sessions, clock))
+    return create_app(AppContext(settings, app_engine, sessions, clock))
 
 
 @pytest.fixture

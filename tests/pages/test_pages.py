@@ -415,11 +415,11 @@ def test_sign_in_works_for_a_second_person_in_the_same_browser(
 
 
 def test_session_cookie_is_secure_when_configured(
-    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+    world: World, app_engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
 ) -> None:
     secure = Settings(mode="production", secret_key="s" * 48, cookie_secure=True,
                       runner_enabled=False)
-    with TestClient(create_app(AppContext(secure, engine, sessions, clock)),
+    with TestClient(create_app(AppContext(secure, app_engine, sessions, clock)),
                     base_url="https://testserver", follow_redirects=False) as client:
         page = client.get("/login")
         assert "Demo sign-ins" not in page.text and "synthetic people only" not in page.text

@@ -29,10 +29,10 @@ def test_pages_are_never_cached_and_carry_the_security_headers(
 
 
 def test_hsts_when_cookies_are_secure(
-    world: World, engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+    world: World, app_engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
 ) -> None:
     settings = Settings(mode="production", secret_key="s" * 48, runner_enabled=False)
-    with TestClient(create_app(AppContext(settings, engine, sessions, clock)),
+    with TestClient(create_app(AppContext(settings, app_engine, sessions, clock)),
                     base_url="https://testserver") as client:
         r = client.get("/login")
         assert r.headers["strict-transport-security"].startswith("max-age=31536000")
