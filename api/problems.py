@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from care.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 
@@ -59,6 +60,47 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+UNEXPECTED = "something went wrong on our side; nothing was changed"
+
+
+def _unexpected(path: str) -> JSONResponse:
+    return problem(500, "Internal server error", UNEXPECTED, path)
+
+
+class UnexpectedErrors:
+    """Any exception a route lets escape becomes a 500 problem, and goes no further.
+
+    Starlette's handler for ``Exception`` answers from ServerErrorMiddleware and then re-raises,
+    so the server (uvicorn) sees an exception after a response and closes the keep-alive
+    connection: the client's next request on it fails. Caught here, inside the other
+    middleware, the connection stays usable and the 500 carries the security headers too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            # Nothing about the failure (which may quote patient data) reaches the client.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # too late for a problem response: the server must end the stream
+                raise
+            await _unexpected(scope.get("path", ""))(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn errors into problem details."""
 
@@ -87,7 +129,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        # Nothing about the failure (which may quote patient data) reaches the client.
+        # Only for failures outside UnexpectedErrors (in the outer middleware).
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal server error",
-                       "something went wrong on our side; nothing was changed", request.url.path)
+        return _unexpected(request.url.path)
+
+    # Added before the app's other middleware, so it runs inside them.
+    app.add_middleware(UnexpectedErrors)

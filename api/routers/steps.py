@@ -32,13 +32,13 @@ from care.journeys import idempotency
 from care.journeys import service as journeys
 from care.journeys.models import Journey, Step, StepKind
 from care.journeys.steps import STEP_TYPES
+from care.paging import MAX_PAGE, MAX_PAGE_SIZE
 from care.residents.models import Resident
 
 router = APIRouter(tags=["steps"], responses=problem_responses(401, 404, 422))
 
 StatusFilter = Literal["open", "ready", "claimed", "completed", "cancelled", "failed"]
 SortOrder = Literal["due_at", "-due_at", "priority", "-priority"]
-MAX_PAGE_SIZE = 200
 
 
 def _step_body(session: Session, step: Step, now: datetime) -> StepOut:
@@ -57,7 +57,7 @@ def list_steps(
     due_before: AwareDatetime | None = None,
     resident_id: uuid.UUID | None = None,
     sort: SortOrder = "due_at",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Page[StepOut]:
     """Steps in the homes you serve; `status=open` means ready or claimed."""

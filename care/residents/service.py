@@ -21,6 +21,7 @@ from care.journeys import outbox
 from care.journeys import service as journeys
 from care.journeys.ledger import add_event
 from care.journeys.models import Journey, JourneyStatus, Stage
+from care.paging import page_offset
 from care.residents.models import (
     Episode,
     EpisodeEnd,
@@ -171,7 +172,7 @@ def list_residents(
         .outerjoin(Journey, Journey.resident_id == Resident.id)
         .where(*conditions)
         .order_by(Resident.family_name, Resident.given_name, Resident.id)
-        .offset((page - 1) * page_size)
+        .offset(page_offset(page, page_size))
         .limit(page_size)
     ).tuples().all()
     return ResidentPage(list(rows), total, page, page_size)

@@ -3,18 +3,28 @@ numbers and dates, inputs that answered 500, and the contract the OpenAPI did no
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.app import create_app
+from api.context import AppContext
 from care.clock import FrozenClock
 from care.residents.models import Resident
+from care.settings import Settings
 from tests.api.conftest import Headers
+from tests.conftest import START
 from tests.factories import World, admission
 
 Admit = Callable[..., dict[str, Any]]
@@ -137,3 +147,99 @@ def test_residence_change_dates_are_neither_future_nor_ancient(
                           ((clock.now().date() + timedelta(days=1)).isoformat(), "future")):
         r = client.post(url, headers=login("coord"), json={field: value})
         assert reason in _refused(r, field), (path, value)
+
+
+# ---------------------------------------------------------------- 3. no 500s, and none fatal
+
+
+@pytest.mark.parametrize("raw", ["1e300", "-1e300", "1e309", "-1e309", "NaN", "Infinity",
+                                 "-Infinity", "1e28", "1" + "0" * 400])
+def test_absurd_temperatures_are_refused_on_the_field(
+    raw: str, client: TestClient, login: Callable[[str], Headers], admit: Admit,
+) -> None:
+    """1e300 raised decimal.InvalidOperation while rounding to 0.1 °C: a 500. (Python's JSON
+    reads NaN, Infinity and 1e309 too, so they are sent as such.)"""
+    resident_id = admit()["resident"]["id"]
+    r = client.post(f"/api/v1/residents/{resident_id}/observations",
+                    headers={**login("staff.a"), "Content-Type": "application/json"},
+                    content='{"temperature": ' + raw + '}')
+    reason = _refused(r, "temperature")
+    assert len(reason) < 200, reason
+
+
+def test_a_huge_page_number_is_an_empty_page_or_a_422_never_a_500(
+    client: TestClient, login: Callable[[str], Headers], admit: Admit,
+) -> None:
+    admit(family_name="Abbott")
+    huge = "9223372036854775807"
+    coord = login("coord")
+    for path, fixed in (("/api/v1/residents", {}), ("/api/v1/steps", {}),
+                        ("/api/v1/journeys", {"status": "stalled"})):
+        for params in ({"page": huge}, {"page_size": huge}, {"page": "0"}, {"page": "10001"},
+                       {"page": "99999999999999999999999"}):
+            r = client.get(path, headers=coord, params={**fixed, **params})
+            assert r.status_code == 422, (path, params, r.text)
+            assert r.json()["errors"][0]["field"] == next(iter(params))
+    r = client.get("/api/v1/residents", headers=coord, params={"page": 10_000})
+    assert r.status_code == 200 and r.json()["items"] == []
+
+
+def test_the_service_refuses_pages_beyond_the_bound(
+    sessions: sessionmaker[Session], world: World,
+) -> None:
+    from care.directory.access import load_actor
+    from care.errors import InvalidInput
+    from care.residents.service import list_residents
+
+    with sessions() as s:
+        actor = load_actor(s, world.users["coord"])
+        with pytest.raises(InvalidInput) as refused:
+            list_residents(s, actor, home_id=None, status=None, search=None,
+                           page=9223372036854775807, page_size=50)
+        assert refused.value.field == "page"
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    """The app behind a real HTTP server (uvicorn, as in production), with two test routes:
+    one that fails unexpectedly, one that says which client port (connection) called it."""
+    app = create_app(AppContext(Settings(mode="demo", secret_key="s" * 48, runner_enabled=False),
+                                None, None, FrozenClock(START)))  # type: ignore[arg-type]
+
+    @app.get("/api/v1/test-fails")
+    def fails() -> None:
+        raise RuntimeError("Ada Abbott, NHS number 999 550 9016")  # must not reach the client
+
+    @app.get("/api/v1/test-connection")
+    def connection(request: Request) -> dict[str, int]:
+        assert request.client is not None
+        return {"port": request.client.port}
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def test_an_unexpected_error_is_a_500_problem_and_the_connection_stays_open(served: str) -> None:
+    with httpx.Client(base_url=served) as http:
+        port = http.get("/api/v1/test-connection").json()["port"]
+        r = http.get("/api/v1/test-fails")
+        assert r.status_code == 500
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"] == "something went wrong on our side; nothing was changed"
+        assert "Ada" not in r.text and "999" not in r.text
+        # The same connection answers the next request (uvicorn used to close it).
+        assert http.get("/api/v1/test-connection").json()["port"] == port
+        assert r.headers["x-content-type-options"] == "nosniff"  # the security headers too
