@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import problems
+from api import openapi, problems
 from api.context import AppContext
 from api.security import SecurityHeaders
 
@@ -35,6 +35,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     from api.pages.router import router as pages
 
     app.include_router(pages)
+    openapi.install(app)
 
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from care.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited
@@ -101,6 +102,21 @@ class UnexpectedErrors:
             await _unexpected(scope.get("path", ""))(scope, receive, send)
 
 
+PROBED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the methods of
+    the first route that matched the path, but GET and POST /residents are two routes; RFC 9110
+    (15.5.6) wants the resource's whole list in ``Allow``. Each method is tried against the
+    routing table (``BaseRoute.matches``, the public way to ask; FastAPI's included routers
+    keep their routes to themselves)."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    return [method for method in PROBED
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in routes)]
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn errors into problem details."""
 
@@ -124,8 +140,13 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
                  405: "Method not allowed"}.get(exc.status_code, "Error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         return problem(exc.status_code, title, str(exc.detail), request.url.path,
-                       headers=getattr(exc, "headers", None))
+                       headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

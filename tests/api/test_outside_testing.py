@@ -3,6 +3,7 @@ numbers and dates, inputs that answered 500, and the contract the OpenAPI did no
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -243,3 +244,73 @@ def test_an_unexpected_error_is_a_500_problem_and_the_connection_stays_open(serv
         # The same connection answers the next request (uvicorn used to close it).
         assert http.get("/api/v1/test-connection").json()["port"] == port
         assert r.headers["x-content-type-options"] == "nosniff"  # the security headers too
+
+
+# ---------------------------------------------------------------- 5. the contract as published
+
+
+def _schema_app() -> FastAPI:
+    return create_app(AppContext(Settings(mode="demo", secret_key="s" * 48, runner_enabled=False),
+                                 None, None, FrozenClock(START)))  # type: ignore[arg-type]
+
+
+def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+def test_every_operation_documents_the_problems_it_can_answer_as_problem_json() -> None:
+    """Business-rule 422s, 409s and 404s were answered but not described; errors were described
+    as application/json (422 as FastAPI's {detail: [...]}) though sent as problem+json."""
+    spec = _schema_app().openapi()
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for method, path, operation in _operations(spec):
+        statuses = {int(s) for s in operation["responses"]}
+        expected = {422, 500}
+        if operation.get("security"):
+            expected |= {401, 403, 404} | ({400, 409} if method in ("post", "put") else set())
+        assert expected <= statuses, (method, path, expected - statuses)
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert response["content"] == problem, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert set(spec["components"]["schemas"]["ProblemError"]["required"]) == {"field", "reason"}
+
+
+def test_a_405_names_every_method_of_the_resource(client: TestClient) -> None:
+    """RFC 9110 15.5.6: a 405 carries Allow with the resource's methods (GET and POST
+    /residents are two routes; Starlette's Allow named only the first)."""
+    spec = _schema_app().openapi()
+    uuid_ = "00000000-0000-0000-0000-000000000000"
+    for path, item in spec["paths"].items():
+        url = re.sub(r"\{\w+\}", uuid_, path)
+        documented = {m.upper() for m in item}
+        for method in ("OPTIONS", "DELETE", "PATCH", "TRACE"):
+            if method.lower() in item:
+                continue
+            r = client.request(method, url)
+            assert r.status_code == 405, (method, path, r.status_code)
+            assert set(r.headers["allow"].split(", ")) == documented, (method, path)
+            assert r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("value", ["0.5", "0", "1700000000", "2026-11-10", "2026-11-10T17:00:00",
+                                   "tomorrow", "\uff12\uff10\uff12\uff16-11-10T17:00:00Z"])
+def test_due_before_must_be_an_iso_date_time_with_a_zone(
+    value: str, client: TestClient, login: Callable[[str], Headers],
+) -> None:
+    r = client.get("/api/v1/steps", headers=login("coord"), params={"due_before": value})
+    assert "ISO 8601 date-time with a time zone" in _refused(r, "due_before")
+
+
+def test_due_before_filters_with_any_offset(
+    client: TestClient, login: Callable[[str], Headers], admit: Admit,
+) -> None:
+    admit()  # its assessment is due 11 Nov 2026, 23:59:59 London
+    coord = login("coord")
+    for value, found in (("2026-11-12T00:00:00Z", 1), ("2026-11-11T23:59:59Z", 0),
+                         ("2026-11-12T01:00:00+01:00", 1), ("2026-11-11 12:00z", 0)):
+        r = client.get("/api/v1/steps", headers=coord, params={"due_before": value})
+        assert r.status_code == 200, r.text
+        assert r.json()["total"] == found, value
