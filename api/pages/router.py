@@ -406,6 +406,9 @@ def resident_list(
     q: str = "", status: str = "active", p: int = 1,
 ) -> Response:
     status = status if status in ("active", "all") else "active"
+    # A search box, not a form field: what cannot be searched for (U+0000, which PostgreSQL text
+    # cannot hold; more than the API's 100 characters) is dropped rather than refused.
+    q = q.replace("\x00", "")[:100]
 
     def listed(number: int) -> residents.ResidentPage:
         return residents.list_residents(

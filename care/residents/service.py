@@ -160,6 +160,8 @@ def list_residents(
     elif status:
         conditions.append(Resident.status == ResidentStatus(status))
     if search:
+        if "\x00" in search:  # PostgreSQL text cannot hold it: refuse, not a 500
+            raise InvalidInput("must not contain U+0000", field="q")
         term = f"%{search.strip()}%"
         digits = normalise_nhs_number(search)
         conditions.append(

@@ -314,3 +314,19 @@ def test_due_before_filters_with_any_offset(
         r = client.get("/api/v1/steps", headers=coord, params={"due_before": value})
         assert r.status_code == 200, r.text
         assert r.json()["total"] == found, value
+
+
+def test_readmission_dates_are_neither_future_nor_ancient(
+    client: TestClient, clock: FrozenClock, login: Callable[[str], Headers], admit: Admit,
+) -> None:
+    resident_id = admit()["resident"]["id"]
+    coord = login("coord")
+    today = clock.now().date().isoformat()
+    r = client.post(f"/api/v1/residents/{resident_id}/hospital-stays", headers=coord,
+                    json={"admitted_on": today})
+    assert r.status_code == 200, r.text
+    url = f"/api/v1/residents/{resident_id}/readmissions"
+    for value, reason in (("0001-01-01", "125 years"),
+                          ((clock.now().date() + timedelta(days=1)).isoformat(), "future")):
+        r = client.post(url, headers=coord, json={"readmitted_on": value})
+        assert reason in _refused(r, "readmitted_on"), value

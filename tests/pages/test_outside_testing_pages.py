@@ -32,6 +32,9 @@ def test_the_residents_page_shows_the_nearest_page_for_any_number(
         r = client.get("/residents", params={"p": p})
         assert r.status_code == 200, (p, r.text[:300])
         assert "Abbott" in r.text, p
+    # Nor a search PostgreSQL cannot take (U+0000 was a 500 too).
+    r = client.get("/residents", params={"q": "Abb\x00ott"})
+    assert r.status_code == 200 and "Abbott" in r.text
     # Not a number at all: the pages' "Page not found" (their answer to a malformed address).
     assert client.get("/residents", params={"p": "x"}).status_code == 404
 
