@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
@@ -36,6 +37,21 @@ def _iso_datetime(value: object) -> object:
 
 #: An instant from outside (a query parameter, a field): ISO 8601 with a time zone, no numbers.
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: object) -> object:
+    """pydantic's lax mode reads 0 as 1970-01-01 (a date of birth of ``0`` was accepted)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # from our own code (the CLI, the demo, tests)
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        return value.strip()
+    raise PydanticCustomError("iso_date", "must be a valid date as YYYY-MM-DD, e.g. 2026-11-02")
+
+
+#: A calendar date from outside: ISO 8601 ``YYYY-MM-DD``, no numbers or date-times.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def enum_column(enum: type[E]) -> Enum:

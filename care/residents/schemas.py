@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -11,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from care.residents.models import DementiaStatus
 from care.residents.rules import normalise_ods_code, ods_code_problem
-from care.types import NO_NUL
+from care.types import NO_NUL, IsoDate
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
                                         pattern=NO_NUL)]
@@ -39,9 +38,9 @@ class AdmissionIn(BaseModel):
         "range (3, 4, 6, 7; a Scottish CHI number; 999 for test patients); Modulus 11"))
     given_name: Name
     family_name: Name
-    date_of_birth: date
+    date_of_birth: IsoDate
     home_id: uuid.UUID
-    admitted_on: date
+    admitted_on: IsoDate
     room: str | None = Field(default=None, max_length=20, pattern=NO_NUL)
     gp_practice_ods: OdsCode = Field(description="3 to 10 letters and digits, e.g. A81001")
     gp_practice_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
@@ -55,14 +54,14 @@ class AdmissionIn(BaseModel):
 class ReadmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    readmitted_on: date
+    readmitted_on: IsoDate
     note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
 class HospitalStayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    admitted_on: date
+    admitted_on: IsoDate
     hospital_name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
@@ -70,12 +69,12 @@ class HospitalStayIn(BaseModel):
 class DischargeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    discharged_on: date
+    discharged_on: IsoDate
     destination: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
 
 
 class DeathIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    died_on: date
+    died_on: IsoDate
     place_of_death: str | None = Field(default=None, max_length=200, pattern=NO_NUL)

@@ -330,3 +330,17 @@ def test_readmission_dates_are_neither_future_nor_ancient(
                           ((clock.now().date() + timedelta(days=1)).isoformat(), "future")):
         r = client.post(url, headers=coord, json={"readmitted_on": value})
         assert reason in _refused(r, "readmitted_on"), value
+
+
+@pytest.mark.parametrize("value", [0, 86400, "0", "2026-11-02T00:00:00Z", "1940-5-17",
+                                   "\uff11\uff19\uff14\uff10-05-17"])
+def test_dates_must_be_written_as_dates(
+    value: Any, client: TestClient, world: World, clock: FrozenClock,
+    login: Callable[[str], Headers], sessions: sessionmaker[Session],
+) -> None:
+    """pydantic's lax mode read a date of birth of 0 as 1 January 1970."""
+    body = {**admission(world.home_a.id, clock.now().date()), "date_of_birth": value}
+    r = client.post("/api/v1/residents", headers=login("staff.a"), json=body)
+    assert "YYYY-MM-DD" in _refused(r, "date_of_birth")
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Resident)) == 0
