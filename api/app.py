@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import problems
+from api import openapi, problems
 from api.context import AppContext
 from api.security import SecurityHeaders
 
@@ -49,6 +49,7 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     app.include_router(pages)
     app.include_router(first_contact_pages)
+    openapi.install(app)
 
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

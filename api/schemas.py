@@ -62,21 +62,25 @@ class Problem(BaseModel):
     errors: list[ProblemError] | None = None
 
 
+#: What each problem status means, in the OpenAPI (api/openapi.py adds them where they apply).
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "The body could not be read (not UTF-8, or not the declared media type)",
+    401: "Not signed in, or the token is invalid or has expired",
+    403: "Your role may not do this",
+    404: "Not found, or not in a home you serve",
+    409: "Clashes with the current state",
+    422: "Invalid input: `errors` names each field and the reason",
+    429: "Too many attempts; see Retry-After",
+    500: "Something went wrong on our side; nothing was changed",
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries declaring that these statuses answer with problem details."""
-    described = {
-        400: "The body could not be read (not UTF-8, or not the declared media type)",
-        401: "Not signed in, or the token is invalid or has expired",
-        403: "Your role may not do this",
-        404: "Not found, or not in a home you serve",
-        409: "Clashes with the current state",
-        422: "Invalid input: `errors` names each field and the reason",
-        429: "Too many attempts; see Retry-After",
-    }
     return {
         status: {
             "model": Problem,
-            "description": described.get(status, "Error"),
+            "description": PROBLEM_DESCRIPTIONS.get(status, "Error"),
             "content": {"application/problem+json": {}},
         }
         for status in statuses

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
+from pydantic import AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Enum
 
 E = TypeVar("E", bound=StrEnum)
@@ -12,6 +16,42 @@ E = TypeVar("E", bound=StrEnum)
 # PostgreSQL text and jsonb cannot hold U+0000: free text refuses it as invalid input (422)
 # instead of failing in the database (500). A JSON Schema pattern, so the API documents it.
 NO_NUL = r"^[^\x00]*$"
+
+# RFC 3339 / ISO 8601 date-time with a time zone (Z or an offset), ASCII digits only.
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
+    r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)"
+)
+
+
+def _iso_datetime(value: object) -> object:
+    """pydantic's lax mode reads a bare number as seconds since 1970 (``due_before=0.5``):
+    an instant a person means is written as a date and a time with its zone."""
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value.strip()):
+        return value.strip()
+    raise PydanticCustomError(
+        "iso_datetime",
+        "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-10T17:00:00Z",
+    )
+
+
+#: An instant from outside (a query parameter, a field): ISO 8601 with a time zone, no numbers.
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: object) -> object:
+    """pydantic's lax mode reads 0 as 1970-01-01 (a date of birth of ``0`` was accepted)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # from our own code (the CLI, the demo, tests)
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        return value.strip()
+    raise PydanticCustomError("iso_date", "must be a valid date as YYYY-MM-DD, e.g. 2026-11-02")
+
+
+#: A calendar date from outside: ISO 8601 ``YYYY-MM-DD``, no numbers or date-times.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def enum_column(enum: type[E]) -> Enum:

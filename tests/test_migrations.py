@@ -186,3 +186,94 @@ def test_grants_follow_every_migration(scratch_url: str, app_database_url: str) 
     assert getattr(refused.value.orig, "sqlstate", "") == "42501"
     app.dispose()
     owner.dispose()
+
+
+IDENTIFIERS = "e2a7c3d9f402"
+ARABIC_INDIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667"
+                                           "\u0668\u0669")
+FULLWIDTH = str.maketrans("0123456789Y", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17"
+                                         "\uff18\uff19\uff39")
+
+
+def test_identifiers_typed_in_other_digits_are_normalised_and_duplicates_reported(
+    scratch_url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 8: rows stored as typed are rewritten in ASCII, the typed value kept in the audit;
+    where two active residents turn out to share a number nothing is deleted or merged: one
+    holds the ASCII number, the other keeps its typed one, and both are reported."""
+    config = _config(scratch_url)
+    command.upgrade(config, "e1f0a8c4b201")
+    engine = create_engine(scratch_url)
+    pcn, home = uuid.uuid4(), uuid.uuid4()
+    one, two = "9995509016", "9990001243"
+    people = {  # name: (NHS number as typed, ODS code as typed, status, created)
+        "ascii": (one, "Y11111", "resident", "2026-01-01"),
+        "arabic_again": (one.translate(ARABIC_INDIC), "Y22222", "resident", "2026-02-01"),
+        "fullwidth_gone": (one.translate(FULLWIDTH), "Y11111".translate(FULLWIDTH),
+                           "discharged", "2025-06-01"),
+        "fullwidth_first": (two.translate(FULLWIDTH), "y11111", "in_hospital", "2026-03-01"),
+        "arabic_second": (two.translate(ARABIC_INDIC), "Y11111", "resident", "2026-04-01"),
+        "alone": ("9990000018".translate(ARABIC_INDIC), "Y11111", "resident", "2026-05-01"),
+    }
+    ids = {name: uuid.uuid4() for name in people}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO pcn (id, name, ods_code, practice_ods_codes)"
+                          " VALUES (:pcn, 'P', 'U1', '[\"Y11111\"]')"), {"pcn": pcn})
+        conn.execute(text(
+            "INSERT INTO care_home (id, pcn_id, name, home_type, beds, cqc_location_id, ods_code,"
+            " address, postcode, round_weekday, round_time) VALUES (:home, :pcn, 'H', 'nursing',"
+            " 10, '1-1', 'H1', 'a', 'p', 1, '10:00')"), {"home": home, "pcn": pcn})
+        for name, (number, ods, status, created) in people.items():
+            conn.execute(text(
+                "INSERT INTO resident (id, nhs_number, given_name, family_name, date_of_birth,"
+                " home_id, gp_practice_ods, gp_practice_name, gp_in_aligned_pcn,"
+                " dementia_status, status, created_at) VALUES (:id, :number, 'A', :name,"
+                " '1940-01-01', :home, :ods, 'S', false, 'unknown', :status, :created)"),
+                {"id": ids[name], "number": number, "name": name, "home": home, "ods": ods,
+                 "status": status, "created": created})
+
+    with caplog.at_level("WARNING"):
+        command.upgrade(config, IDENTIFIERS)
+
+    with engine.connect() as conn:
+        stored = {name: (number, ods, aligned) for name, number, ods, aligned in conn.execute(
+            text("SELECT family_name, nhs_number, gp_practice_ods, gp_in_aligned_pcn"
+                 " FROM resident"))}
+        audits = conn.execute(text(
+            "SELECT action, resident_id, before, after, channel FROM audit_event"
+            " ORDER BY id")).all()
+    assert stored == {
+        "ascii": (one, "Y11111", False),  # untouched (its alignment flag is not ours to fix)
+        "arabic_again": (one.translate(ARABIC_INDIC), "Y22222", False),  # left, reported
+        "fullwidth_gone": (one, "Y11111", True),  # discharged: no clash
+        "fullwidth_first": (two, "Y11111", True),  # the earlier of two typed forms holds it
+        "arabic_second": (two.translate(ARABIC_INDIC), "Y11111", False),  # left, reported
+        "alone": ("9990000018", "Y11111", False),
+    }
+    by_id = {v: k for k, v in ids.items()}
+    duplicates = sorted(by_id[r.resident_id] for r in audits
+                        if r.action == "resident.duplicate_nhs_number")
+    assert duplicates == sorted(["ascii", "arabic_again", "fullwidth_first", "arabic_second"])
+    normalised = {by_id[r.resident_id]: (r.before, r.after) for r in audits
+                  if r.action == "resident.identifier_normalised"}
+    assert normalised["alone"] == ({"nhs_number": "9990000018".translate(ARABIC_INDIC)},
+                                   {"nhs_number": "9990000018"})
+    assert normalised["fullwidth_first"][1] == {"nhs_number": two, "gp_practice_ods": "Y11111"}
+    assert set(normalised) == {"alone", "fullwidth_first", "fullwidth_gone"}
+    assert {r.channel for r in audits} == {"migration"}
+    warnings = [r.getMessage() for r in caplog.records if "identifier normalisation" in
+                r.getMessage()]
+    assert sum("share one NHS number" in w for w in warnings) == 2
+    assert any("3 resident(s) normalised; 2 left as typed" in w for w in warnings), warnings
+
+    # Down and up again: nothing more is rewritten, nothing is lost.
+    command.downgrade(config, "e1f0a8c4b201")
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        again = {name: (number, ods, aligned) for name, number, ods, aligned in conn.execute(
+            text("SELECT family_name, nhs_number, gp_practice_ods, gp_in_aligned_pcn"
+                 " FROM resident"))}
+        assert conn.execute(text("SELECT count(*) FROM audit_event WHERE action ="
+                                 " 'resident.identifier_normalised'")).scalar() == 3
+    assert again == stored
+    engine.dispose()

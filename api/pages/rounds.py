@@ -45,7 +45,8 @@ from care.rounds.schemas import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-DECIDERS = frozenset(ROUND_PREPARING_ROLES | CLINICIANS)
+# The same people as the service's MDT_ROLES (the service checks again on every action).
+DECIDERS = rounds.MDT_ROLES
 STATUS_WORDS = {
     RoundStatus.PLANNED: ("Planned", "grey"),
     RoundStatus.PREPARING: ("Preparing", "blue"),
@@ -396,7 +397,7 @@ def _nominate_page(
     errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    page.actor.require_role(rounds.MDT_ROLES, "nominate residents for the round")
+    page.actor.require_role(rounds.NOMINATING_ROLES, "nominate residents for the round")
     homes = homes_for(session, page.actor.home_ids)
     people = residents.living_in(session, page.actor.home_ids)
     several = len(homes) > 1

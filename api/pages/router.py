@@ -59,6 +59,7 @@ from care.journeys.models import Journey, Step, StepKind, StepStatus
 from care.journeys.service import StepFilters
 from care.journeys.steps import STEP_TYPES
 from care.journeys.wording import date_in_words
+from care.paging import clamp_page
 from care.residents import service as residents
 from care.residents.models import Resident
 from care.residents.schemas import (
@@ -77,6 +78,7 @@ router.include_router(deterioration_pages.router)
 router.include_router(live.router)
 
 MY_WORK_LIMIT = 100
+RESIDENTS_PER_PAGE = 50
 COORDINATOR_LIMIT = 200
 NOTIFICATIONS_LIMIT = 200
 
@@ -451,14 +453,25 @@ def resident_list(
     q: str = "", status: str = "active", p: int = 1,
 ) -> Response:
     status = status if status in ("active", "all") else "active"
-    p = max(1, p)
-    found = residents.list_residents(
-        session, page.actor, home_id=None, status=None if status == "all" else status,
-        search=q.strip() or None, page=p, page_size=50,
-    )
+    # A search box, not a form field: what cannot be searched for (U+0000, which PostgreSQL text
+    # cannot hold; more than the API's 100 characters) is dropped rather than refused.
+    q = q.replace("\x00", "")[:100]
+
+    def listed(number: int) -> residents.ResidentPage:
+        return residents.list_residents(
+            session, page.actor, home_id=None, status=None if status == "all" else status,
+            search=q.strip() or None, page=number, page_size=RESIDENTS_PER_PAGE,
+        )
+
+    # ?p= comes from links but can be edited: any number shows the nearest real page.
+    p = clamp_page(p)
+    found = listed(p)
+    pages = max(1, -(-found.total // found.page_size))
+    if p > pages:
+        p = pages
+        found = listed(p)
     return render(request, "pages/residents.html", page, {
-        "found": found, "q": q, "status": status, "p": p,
-        "pages": max(1, -(-found.total // found.page_size)),
+        "found": found, "q": q, "status": status, "p": p, "pages": pages,
         "can_admit": page.actor.role in ADMITTING_ROLES,
     }, now=now, settings=page.settings)
 

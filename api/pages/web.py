@@ -42,7 +42,7 @@ from care.journeys.wording import (
     is_overdue,
 )
 from care.residents.rules import format_nhs_number
-from care.rounds.service import MDT_ROLES
+from care.rounds.service import NOMINATING_ROLES
 from care.settings import Settings
 from care.types import Role
 
@@ -206,7 +206,7 @@ class PageSession:
     @property
     def can_nominate(self) -> bool:
         """Care-home staff first: their advice on whom the MDT should see is an input."""
-        return self.actor.role in MDT_ROLES
+        return self.actor.role in NOMINATING_ROLES
 
     @property
     def can_prepare_rounds(self) -> bool:

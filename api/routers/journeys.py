@@ -21,6 +21,7 @@ from api.schemas import (
 from care.directory.access import ADMIN_ROLES, OVERSEEING_ROLES
 from care.journeys import notifications
 from care.journeys import service as journeys
+from care.paging import MAX_PAGE, MAX_PAGE_SIZE
 
 router = APIRouter(responses=problem_responses(401, 422))
 
@@ -31,8 +32,8 @@ router = APIRouter(responses=problem_responses(401, 422))
 def list_journeys(
     actor: ApiActor, session: SessionDep, now: NowDep, settings: SettingsDep,
     status: Literal["stalled"],
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Page[StalledJourneyOut]:
     """Stalled journeys in the homes you serve: something that should have happened has not
     (a successor step never opened, an advance failed or has waited too long)."""

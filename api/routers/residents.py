@@ -25,6 +25,7 @@ from api.schemas import (
 from care.audit.service import record as audit
 from care.journeys import service as journeys
 from care.journeys.models import Journey
+from care.paging import MAX_PAGE, MAX_PAGE_SIZE
 from care.residents import service as residents
 from care.residents.models import Resident
 from care.residents.schemas import (
@@ -72,8 +73,8 @@ def list_residents(
     status: ResidentStatusFilter | None = None,
     q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
                                    description="Name or NHS number")] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Page[ResidentOut]:
     """Residents of the homes you serve (who was shown is audited)."""
     found = residents.list_residents(session, actor, home_id=home_id, status=status, search=q,

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from api import idempotent
@@ -32,13 +31,14 @@ from care.journeys import idempotency
 from care.journeys import service as journeys
 from care.journeys.models import Journey, Step, StepKind
 from care.journeys.steps import STEP_TYPES
+from care.paging import MAX_PAGE, MAX_PAGE_SIZE
 from care.residents.models import Resident
+from care.types import IsoDateTime
 
 router = APIRouter(tags=["steps"], responses=problem_responses(401, 404, 422))
 
 StatusFilter = Literal["open", "ready", "claimed", "completed", "cancelled", "failed"]
 SortOrder = Literal["due_at", "-due_at", "priority", "-priority"]
-MAX_PAGE_SIZE = 200
 
 
 def _step_body(session: Session, step: Step, now: datetime) -> StepOut:
@@ -54,10 +54,12 @@ def list_steps(
     home_id: uuid.UUID | None = None,
     assignee: Literal["me", "unassigned"] | None = None,
     overdue: bool | None = None,
-    due_before: AwareDatetime | None = None,
+    due_before: Annotated[IsoDateTime | None, Query(
+        description="Steps due before this instant: ISO 8601 with a time zone, "
+                    "e.g. 2026-11-10T17:00:00Z")] = None,
     resident_id: uuid.UUID | None = None,
     sort: SortOrder = "due_at",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Page[StepOut]:
     """Steps in the homes you serve; `status=open` means ready or claimed."""

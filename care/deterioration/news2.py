@@ -124,6 +124,7 @@ _ARREST: Final = {
     "pulse": "no pulse is a medical emergency: call 999 now, do not score",
 }
 _TENTH: Final = Decimal("0.1")
+_ROUNDABLE: Final = 1000
 
 
 def rounded_temperature(value: float | Decimal) -> Decimal:
@@ -177,10 +178,20 @@ def implausible(obs: Observations) -> list[tuple[str, str]]:
         if not _is_number(obs.temperature):
             problems.append(("temperature", "must be a number in °C, e.g. 37.2"))
         else:
-            reason = _out_of_range("temperature", rounded_temperature(obs.temperature))
+            reason = _temperature_out_of_range(obs.temperature)
             if reason:
                 problems.append(("temperature", reason))
     return problems
+
+
+def _temperature_out_of_range(value: float | Decimal) -> str | None:
+    # Far from any body temperature the value is refused as typed, not rounded: rounding 1e300
+    # to 0.1 needs more digits than the decimal context holds (InvalidOperation, once a 500).
+    if not -_ROUNDABLE < value < _ROUNDABLE:
+        low, high, unit = PLAUSIBLE["temperature"]
+        side, bound = ("below", low) if value < 0 else ("above", high)
+        return f"{value:g} {unit} is {side} {bound}, not a plausible reading; please re-check"
+    return _out_of_range("temperature", rounded_temperature(value))
 
 
 def _check_integer(field: str, value: object, problems: list[tuple[str, str]]) -> None:

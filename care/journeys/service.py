@@ -34,6 +34,7 @@ from care.journeys.models import (
 from care.journeys.notifications import notify
 from care.journeys.rules import PATHWAY, PATHWAY_BY_KIND, deadline_after, decide
 from care.journeys.steps import STEP_TYPES
+from care.paging import page_offset
 from care.residents.models import Episode, Resident, Setting
 from care.settings import Settings
 from care.types import Profession
@@ -241,7 +242,7 @@ def list_steps(session: Session, actor: Actor, filters: StepFilters, now: dateti
         .outerjoin(Resident, Resident.id == Step.resident_id)
         .where(where)
         .order_by(*SORTS[filters.sort])
-        .offset((filters.page - 1) * filters.page_size)
+        .offset(page_offset(filters.page, filters.page_size))
         .limit(filters.page_size)
     ).tuples().all()
     return StepPage(items=list(rows), total=total, page=filters.page, page_size=filters.page_size)

@@ -21,6 +21,7 @@ from care.journeys import outbox
 from care.journeys import service as journeys
 from care.journeys.ledger import add_event
 from care.journeys.models import Journey, JourneyStatus, Stage
+from care.paging import page_offset
 from care.residents.models import (
     Episode,
     EpisodeEnd,
@@ -29,16 +30,23 @@ from care.residents.models import (
     ResidentStatus,
     Setting,
 )
-from care.residents.rules import nhs_number_problem, normalise_nhs_number
+from care.residents.rules import (
+    date_of_birth_problem,
+    nhs_number_problem,
+    normalise_nhs_number,
+    past_date_problem,
+)
 from care.residents.schemas import AdmissionIn, DeathIn, DischargeIn, HospitalStayIn, ReadmissionIn
 from care.settings import Settings
 
 ACTIVE = (ResidentStatus.RESIDENT, ResidentStatus.IN_HOSPITAL)
 
 
-def _not_future(day: date, today: date, field: str) -> None:
-    if day > today:
-        raise InvalidInput("must not be in the future", field=field)
+def _happened(day: date, today: date, field: str) -> None:
+    """The date of something that has happened: not in the future, not implausibly long ago."""
+    problem = past_date_problem(day, today)
+    if problem:
+        raise InvalidInput(problem, field=field)
 
 
 def admit(
@@ -50,8 +58,10 @@ def admit(
     if problem:
         raise InvalidInput(problem, field="nhs_number")
     today = local_date(now)
-    _not_future(data.admitted_on, today, "admitted_on")
-    _not_future(data.date_of_birth, today, "date_of_birth")
+    _happened(data.admitted_on, today, "admitted_on")
+    problem = date_of_birth_problem(data.date_of_birth, today)
+    if problem:
+        raise InvalidInput(problem, field="date_of_birth")
     if data.date_of_birth > data.admitted_on:
         raise InvalidInput("must be before the admission date", field="date_of_birth")
     home = session.get(CareHome, data.home_id)
@@ -74,9 +84,9 @@ def admit(
         date_of_birth=data.date_of_birth,
         home_id=home.id,
         room=data.room,
-        gp_practice_ods=data.gp_practice_ods.upper(),
+        gp_practice_ods=data.gp_practice_ods,
         gp_practice_name=data.gp_practice_name,
-        gp_in_aligned_pcn=data.gp_practice_ods.upper() in (home.pcn.practice_ods_codes or []),
+        gp_in_aligned_pcn=data.gp_practice_ods in (home.pcn.practice_ods_codes or []),
         representative_name=data.representative_name,
         representative_relationship=data.representative_relationship,
         representative_phone=data.representative_phone,
@@ -150,6 +160,8 @@ def list_residents(
     elif status:
         conditions.append(Resident.status == ResidentStatus(status))
     if search:
+        if "\x00" in search:  # PostgreSQL text cannot hold it: refuse, not a 500
+            raise InvalidInput("must not contain U+0000", field="q")
         term = f"%{search.strip()}%"
         digits = normalise_nhs_number(search)
         conditions.append(
@@ -162,7 +174,7 @@ def list_residents(
         .outerjoin(Journey, Journey.resident_id == Resident.id)
         .where(*conditions)
         .order_by(Resident.family_name, Resident.given_name, Resident.id)
-        .offset((page - 1) * page_size)
+        .offset(page_offset(page, page_size))
         .limit(page_size)
     ).tuples().all()
     return ResidentPage(list(rows), total, page, page_size)
@@ -202,7 +214,7 @@ def record_hospital_stay(
     actor.require_role(ADMITTING_ROLES, "record hospital stays")
     resident = get_resident(session, actor, resident_id, lock=True)
     _require_status(resident, (ResidentStatus.RESIDENT,), "a hospital admission")
-    _not_future(data.admitted_on, local_date(now), "admitted_on")
+    _happened(data.admitted_on, local_date(now), "admitted_on")
     episode, journey = _episode_and_journey(session, resident)
     _end_episode(episode, data.admitted_on, EpisodeEnd.HOSPITAL_ADMISSION, "admitted_on")
     hospital = _start_episode(session, resident, Setting.HOSPITAL, EpisodeStart.HOSPITAL_ADMISSION,
@@ -231,7 +243,7 @@ def record_readmission(
     resident = get_resident(session, actor, resident_id, lock=True)
     _require_status(resident, (ResidentStatus.IN_HOSPITAL, ResidentStatus.DISCHARGED),
                     "a re-admission")
-    _not_future(data.readmitted_on, local_date(now), "readmitted_on")
+    _happened(data.readmitted_on, local_date(now), "readmitted_on")
     if resident.status == ResidentStatus.DISCHARGED:
         clash = session.scalar(select(func.count()).select_from(Resident).where(
             Resident.nhs_number == resident.nhs_number, Resident.status.in_(ACTIVE)))
@@ -295,7 +307,7 @@ def _leave(
     actor.require_role(ADMITTING_ROLES, f"record {what}")
     resident = get_resident(session, actor, resident_id, lock=True)
     _require_status(resident, ACTIVE, what)
-    _not_future(on, local_date(now), field)
+    _happened(on, local_date(now), field)
     episode, journey = _episode_and_journey(session, resident)
     if episode.ended_on is None:
         _end_episode(episode, on, end, field)

@@ -58,7 +58,12 @@ from care.rounds.schemas import AddToAgendaIn, DecisionIn, MeetingIn, Nomination
 from care.settings import Settings
 from care.types import Profession, Role
 
-MDT_ROLES = frozenset({*CLINICAL_ROLES, Role.COORDINATOR})
+# The MDT runs its meeting: it adds to and removes from the agenda, records who attended and
+# what was agreed, and closes the round (a closed round counts as this week's round or
+# check-in, so care-home staff closing it would record an MDT review that never happened).
+MDT_ROLES = frozenset({Role.MDT_MEMBER, Role.CLINICAL_LEAD, Role.COORDINATOR})
+# Care-home staff know whom the MDT should see: they (and the MDT) nominate residents.
+NOMINATING_ROLES = frozenset({*CLINICAL_ROLES, Role.COORDINATOR})
 SMR_PER_ROUND = 5
 
 
@@ -466,7 +471,7 @@ def nominate(session: Session, actor: Actor, data: NominationIn, now: datetime,
         raise NotFound("resident not found")
     if resident.status != ResidentStatus.RESIDENT:
         raise InvalidInput("is not living in the home just now", field="resident_id")
-    actor.require_role(MDT_ROLES, "nominate residents for the round")
+    actor.require_role(NOMINATING_ROLES, "nominate residents for the round")
     nomination = Nomination(home_id=resident.home_id, resident_id=resident.id,
                             reason=data.reason, by_family=data.by_family,
                             nominated_by_id=actor.id, created_at=now)
@@ -503,8 +508,8 @@ def _require_open_agenda(rnd: HomeRound) -> None:
 def add_to_agenda(session: Session, actor: Actor, round_id: uuid.UUID, data: AddToAgendaIn,
                   now: datetime) -> AgendaItem:
     """An MDT member adds a resident, with the reason (their judgement is an input too)."""
-    actor.require_role(MDT_ROLES, "change the agenda")
     rnd = get_round(session, actor, round_id, lock=True)
+    actor.require_role(MDT_ROLES, "change the agenda")
     _require_open_agenda(rnd)
     resident = session.get(Resident, data.resident_id)
     if resident is None or resident.home_id != rnd.home_id:
@@ -533,11 +538,11 @@ def add_to_agenda(session: Session, actor: Actor, round_id: uuid.UUID, data: Add
 def remove_from_agenda(session: Session, actor: Actor, item_id: uuid.UUID, reason: str,
                        now: datetime) -> AgendaItem:
     """An MDT member takes a resident off this week's agenda, with the reason."""
-    actor.require_role(MDT_ROLES, "change the agenda")
     item = session.get(AgendaItem, item_id)
     if item is None:
         raise NotFound("agenda item not found")
     rnd = get_round(session, actor, item.round_id, lock=True)
+    actor.require_role(MDT_ROLES, "change the agenda")
     _require_open_agenda(rnd)
     if session.scalar(select(AgendaDecision.id).where(AgendaDecision.item_id == item.id)):
         raise Conflict("the MDT has already agreed a response for this resident")
@@ -554,8 +559,8 @@ def remove_from_agenda(session: Session, actor: Actor, item_id: uuid.UUID, reaso
 def record_attendance(session: Session, actor: Actor, round_id: uuid.UUID, data: MeetingIn,
                       now: datetime) -> list[RoundAttendance]:
     """Who took part in the MDT meeting, including the home's representative."""
-    actor.require_role(MDT_ROLES, "record the MDT meeting")
     rnd = get_round(session, actor, round_id, lock=True)
+    actor.require_role(MDT_ROLES, "record the MDT meeting")
     _require_open_agenda(rnd)
     members = {
         user_id: rep for user_id, rep in session.execute(
@@ -585,12 +590,11 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
     """The MDT's agreed response for one resident: clinical input (a named clinician sees them
     by a date), an onward referral to a co-opted member (a referral step), or maintain the
     plan. An agreed change to the care plan makes a new PCSP version."""
-    actor.require_role(frozenset({Role.MDT_MEMBER, Role.CLINICAL_LEAD, Role.COORDINATOR}),
-                       "record MDT decisions")
     item = session.get(AgendaItem, item_id)
     if item is None or item.removed_at is not None:
         raise NotFound("agenda item not found")
     rnd = get_round(session, actor, item.round_id, lock=True)
+    actor.require_role(MDT_ROLES, "record MDT decisions")
     _require_open_agenda(rnd)
     if session.scalar(select(AgendaDecision.id).where(AgendaDecision.item_id == item.id)):
         raise Conflict("a response has already been agreed for this resident at this round")
@@ -686,8 +690,8 @@ def _amend_plan(session: Session, actor: Actor, resident_id: uuid.UUID, change: 
 def close_round(session: Session, actor: Actor, round_id: uuid.UUID, now: datetime,
                 notes: str | None = None) -> HomeRound:
     """The round is over: held, or, when nobody needed review, a recorded check-in (it counts)."""
-    actor.require_role(MDT_ROLES, "close the round")
     rnd = get_round(session, actor, round_id, lock=True)
+    actor.require_role(MDT_ROLES, "close the round")
     if rnd.status in DONE_STATUSES:
         raise Conflict(f"the round is already recorded as {rnd.status.value.replace('_', '-')}")
     items = agenda(session, rnd)

@@ -10,12 +10,14 @@ accept: hooks below swap in values that exist in the test world (ids of resident
 and users; today's date; valid NHS numbers and outcome forms) for part of the examples, so the
 success paths and their response bodies are checked too, not only the 404/422 branches.
 
-Reproducible: a fixed seed, Hypothesis derandomised, no example database; small budgets.
+Reproducible: a fixed seed, Hypothesis derandomised, no example database; small budgets
+(``CAREJOURNEY_FUZZ_EXAMPLES`` raises the examples per operation, e.g. for a nightly run).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from api.app import create_app
@@ -43,7 +46,7 @@ from tests.api.conftest import Headers
 from tests.conftest import START
 from tests.factories import ASSESSMENT, PASSWORD, PCSP, World
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = int(os.environ.get("CAREJOURNEY_FUZZ_EXAMPLES", "25"))
 SEED = 20261102
 
 FUZZ_CONFIG = schemathesis.Config.from_dict({
@@ -196,13 +199,29 @@ def problem_details_on_4xx(
     return True
 
 
+def allow_names_every_method(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """A 405 (the coverage phase sends undocumented methods) lists in ``Allow`` every method
+    the path documents (RFC 9110 15.5.6), not just one route's."""
+    if response.status_code != 405:
+        return None
+    allow = (response.headers.get("allow") or [""])[0]
+    documented = {m.upper() for m in schema.raw_schema["paths"][case.operation.path]}
+    assert set(filter(None, allow.split(", "))) == documented, (
+        f"405 with Allow: {allow!r}; the path documents {sorted(documented)}")
+    return True
+
+
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
+    unsupported_method,
     problem_details_on_4xx,
+    allow_names_every_method,
 ]
 
 # ---------------------------------------------------------------- the tests

@@ -168,8 +168,8 @@ def test_staff_nominate_and_the_mdt_shapes_the_agenda(
     assert item["source"] == "nomination"
     open_ = client.get(f"{API}/homes/{world.home_a.id}/nominations", headers=staff)
     assert [n["id"] for n in open_.json()] == [nomination["id"]]
-    # MDT members (care-home staff are core members) add and remove with a reason; admins
-    # neither nominate nor shape the agenda.
+    # The MDT adds and removes with a reason; admins neither nominate nor shape the agenda
+    # (care-home staff nominate only: test_care_home_staff_nominate_but_do_not_run_the_meeting).
     for path in ("/nominations", f"/rounds/{round_id}/agenda"):
         r = client.post(API + path, headers=login("admin"),
                         json={"resident_id": quiet, "reason": "x"})
@@ -289,7 +289,7 @@ def test_a_week_with_nobody_prioritised_is_a_check_in(
 ) -> None:
     settled()
     round_id = _prepare(client, login, world)["id"]
-    r = client.post(f"{API}/rounds/{round_id}/close", headers=login("staff.a"),
+    r = client.post(f"{API}/rounds/{round_id}/close", headers=login("nurse.a"),
                     json={"notes": "nobody needed review"})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "check_in" and r.json()["agenda"] == []
@@ -389,3 +389,58 @@ def test_the_prepare_step_is_completed_through_the_api(
     with sessions() as s:
         step = s.get(Step, step_id)
         assert step is not None and step.status == StepStatus.COMPLETED
+
+
+def test_care_home_staff_nominate_but_do_not_run_the_meeting(
+    client: TestClient, world: World, admit: Admit, login: Login,
+    settled: Callable[[], str], sessions: sessionmaker[Session],
+) -> None:
+    """Issue 8: care-home staff removed every agenda item and closed the round, which then
+    counted as a check-in of the MDT's. They see the round and nominate; the MDT (members,
+    clinical leads, coordinators) adds, removes, records attendance and decisions, and closes."""
+    new, quiet = admit()["resident"]["id"], settled()
+    round_id = _prepare(client, login, world)["id"]
+    item_id = _items(client.get(f"{API}/rounds/{round_id}", headers=login("coord")).json()
+                     )[new]["id"]
+    users = world.users
+    writes: list[tuple[str, dict[str, Any]]] = [
+        (f"/rounds/{round_id}/agenda", {"resident_id": quiet, "reason": "weight loss"}),
+        (f"/rounds/{round_id}/agenda/{item_id}/remove", {"reason": "seen yesterday"}),
+        (f"/rounds/{round_id}/attendance", {"attendee_ids": [str(users["staff.a"].id)]}),
+        (f"/rounds/{round_id}/agenda/{item_id}/decision", {"response": "maintain"}),
+        (f"/rounds/{round_id}/close", {}),
+    ]
+    for username in ("staff.a", "admin"):
+        for path, body in writes:
+            r = client.post(API + path, headers=login(username), json=body)
+            assert r.status_code == 403, (username, path, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+    staff = login("staff.a")
+    assert client.get(f"{API}/rounds/{round_id}", headers=staff).status_code == 200
+    r = client.post(f"{API}/nominations", headers=staff,
+                    json={"resident_id": quiet, "reason": "not eating"})
+    assert r.status_code == 201, r.text
+    with sessions() as s:
+        rnd = s.get(HomeRound, round_id)
+        assert rnd is not None and rnd.status == RoundStatus.PREPARING
+        assert rnd.completed_at is None and rnd.meeting_at is None
+        assert _count(s, RoundAttendance) == 0 and _count(s, AgendaDecision) == 0
+        assert _count(s, AgendaItem, AgendaItem.removed_at.is_not(None)) == 0
+        assert _count(s, AgendaItem, AgendaItem.source == "mdt") == 0
+
+    # The MDT's roles may: add (a member), record attendance (a GP), decide (a coordinator),
+    # remove what was added (a clinical lead) and close (a member).
+    r = client.post(API + writes[0][0], headers=login("nurse.a"), json=writes[0][1])
+    assert r.status_code == 201, r.text
+    added = r.json()["id"]
+    for username, path, body in (
+        ("gp.a", *writes[2]), ("coord", *writes[3]),
+        ("lead", f"/rounds/{round_id}/agenda/{added}/remove", {"reason": "seen yesterday"}),
+        ("nurse.a", *writes[4]),
+    ):
+        r = client.post(API + path, headers=login(username), json=body)
+        assert r.status_code in (200, 201), (username, path, r.text)
+    with sessions() as s:
+        rnd = s.get(HomeRound, round_id)
+        assert rnd is not None and rnd.status == RoundStatus.HELD
+        assert rnd.completed_by_id == users["nurse.a"].id

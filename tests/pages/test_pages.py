@@ -331,7 +331,7 @@ def test_admit_form_shows_errors_then_admits(
                                             "gp_practice_ods": "Y1"})
     assert r.status_code == 422 and 'href="#given_name"' in r.text
     assert "Enter the first name" in r.text and "Enter the NHS number" in r.text
-    assert "Enter the GP practice ODS code (at least 3 characters)" in r.text
+    assert "The GP practice ODS code must be 3 to 10 letters and digits, e.g. A81001" in r.text
     assert r.text.index('href="#nhs_number"') < r.text.index('href="#given_name"')
     r = client.post("/residents/new", data=base)  # 9990001234 fails the Modulus 11 check
     assert r.status_code == 422 and 'href="#nhs_number"' in r.text
