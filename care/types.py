@@ -27,6 +27,8 @@ _ISO_DATETIME = re.compile(
 def _iso_datetime(value: object) -> object:
     """pydantic's lax mode reads a bare number as seconds since 1970 (``due_before=0.5``):
     an instant a person means is written as a date and a time with its zone."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value  # from our own code (the pages, the CLI, tests)
     if isinstance(value, str) and _ISO_DATETIME.fullmatch(value.strip()):
         return value.strip()
     raise PydanticCustomError(

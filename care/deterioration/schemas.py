@@ -4,7 +4,6 @@ recommendation, the responder's decision, an A&E review and a PCN's escalation l
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,7 +21,7 @@ from care.assessments.schemas import ShortText, Text
 from care.deterioration.models import ResponseOutcome
 from care.deterioration.news2 import Consciousness, Observations, SpO2Scale, implausible
 from care.deterioration.routes import FLOORS
-from care.types import NO_NUL
+from care.types import NO_NUL, IsoDateTime
 
 
 class _Form(BaseModel):
@@ -89,7 +88,7 @@ class ObservationsIn(_Form):
         default=False,
         title="Emergency: not breathing, choking, chest pain, stroke signs, severe bleeding, "
               "unresponsive or fitting")
-    taken_at: datetime | None = Field(default=None,
+    taken_at: IsoDateTime | None = Field(default=None,
                                       title="When taken (default now; at most 24 hours ago)")
 
     @field_validator("respiration_rate", "spo2", "systolic_bp", "pulse", "temperature")

@@ -168,6 +168,18 @@ def test_absurd_temperatures_are_refused_on_the_field(
     assert len(reason) < 200, reason
 
 
+@pytest.mark.parametrize("taken_at", ["0", "1.5e9", '"2026-11-10T14:00"', '"yesterday"'])
+def test_when_observations_were_taken_is_a_date_time_with_its_zone(
+    taken_at: str, client: TestClient, login: Callable[[str], Headers], admit: Admit,
+) -> None:
+    """A bare number was read as seconds since 1970, and a time without a zone as UTC."""
+    resident_id = admit()["resident"]["id"]
+    r = client.post(f"/api/v1/residents/{resident_id}/observations",
+                    headers={**login("staff.a"), "Content-Type": "application/json"},
+                    content='{"pulse": 80, "taken_at": ' + taken_at + '}')
+    assert "ISO 8601" in _refused(r, "taken_at")
+
+
 def test_a_huge_page_number_is_an_empty_page_or_a_422_never_a_500(
     client: TestClient, login: Callable[[str], Headers], admit: Admit,
 ) -> None:
