@@ -64,6 +64,14 @@ def violations(page: Any) -> list[dict[str, Any]]:
     return found
 
 
+async def violations_async(page: Any) -> list[dict[str, Any]]:
+    """The same, for Playwright's async API."""
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(_source())
+    found: list[dict[str, Any]] = await page.evaluate(_RUN, [list(WCAG_TAGS), list(NHSUK_KNOWN)])
+    return found
+
+
 def describe(found: list[dict[str, Any]], nodes: int = 5) -> str:
     """Each violation's rule, impact, help and help URL, then the elements it names (their
     target selectors, and the start of their HTML): the first ``nodes`` of them."""
