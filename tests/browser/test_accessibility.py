@@ -400,7 +400,7 @@ class Tour:
     async def open(cls, browser: Any, site: Site, width: dict[str, Any], label: str,
                    username: str | None = None) -> Tour:
         context = await browser.new_context(**width)
-        # axe-core in every document of the context, parsed once per document either way.
+        # axe-core in each page of the context from the start: not sent over once a page.
         await context.add_init_script(path=str(axe.AXE_JS))
         page = await context.new_page()
         page.set_default_timeout(15_000)
@@ -436,6 +436,8 @@ class Tour:
             f"{what} ({self.label}): {response.status if response else None}, "
             f"expected {status}")
         await self.page.wait_for_load_state("load")
+        assert await self.page.locator(".nhsuk-error-summary").is_visible(), (
+            f"{what} ({self.label}): no error summary")
         await self.check(what)
 
     async def open_details(self) -> None:
@@ -539,6 +541,8 @@ async def mdt_members(browser: Any, site: Site) -> list[Tour]:
     await desk.visit(f"/residents/{margaret}/observations", check=False)
     await desk.open_details()
     await desk.check("observation chart, as a clinician, its forms open")
+    await desk.submit("#set-scale", "SpO2 scale: no reason")
+    await desk.open_details()
     await desk.submit("#set-baseline", "new baseline: no set, no reason")
     await desk.visit(f"/residents/{margaret}/observations/new", "record observations")
     await desk.submit("#save-observations", "record observations: implausible pulse",
@@ -589,6 +593,12 @@ async def clinical_lead(browser: Any, site: Site) -> list[Tour]:
     await desk.visit(f"/homes/{site.scene.homes['a']}/rounds", "a home's rounds")
     await desk.visit(f"/rounds/{rounds_['this_week']}", "this week's agenda, to change")
     await desk.submit("#add-button", "agenda: add with no resident or reason")
+    await desk.open_details()
+    await desk.submit("button[id^='remove-button-']", "agenda: take off with no reason")
+    assert await desk.page.locator("details[open] .nhsuk-error-message").is_visible(), (
+        "the reason's error is hidden in a closed section")
+    await desk.submit("#attendance-button", "agenda: attendance with nobody ticked")
+    await desk.submit("#close-button", "agenda: closed with residents undecided")
     await desk.visit(f"/rounds/{rounds_['held']}", "last week's round, held")
     await desk.visit(f"/rounds/{rounds_['this_week']}/decisions", "the MDT's decisions")
     await desk.submit("#save-decisions", "the MDT's decisions: none chosen")
@@ -600,6 +610,7 @@ async def clinical_lead(browser: Any, site: Site) -> list[Tour]:
     await desk.check("observation chart, as a clinician, its forms open")
     await desk.visit(f"/deteriorations/{site.scene.deteriorations['margaret']}",
                      "urgent response, for another clinician")
+    await desk.submit("#save-recommendation", "SBARD recommendation: empty")
     await desk.visit("/notifications", "notifications: an alert not delivered")
     await desk.visit("/admin/stalled", "stalled journeys")
     return [desk]
