@@ -7,10 +7,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,13 +48,9 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_url(
-    world: World, app_engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
-    settings: Settings,
-) -> Iterator[str]:
-    """The product's app served by uvicorn in a background thread, on the test database."""
-    app = create_app(AppContext(settings, app_engine, sessions, clock))
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """An app served by uvicorn in a background thread; its base URL while the block runs."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
@@ -63,6 +61,18 @@ def live_url(
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_url(
+    world: World, app_engine: Engine, sessions: sessionmaker[Session], clock: FrozenClock,
+    settings: Settings,
+) -> Iterator[str]:
+    """The product's app served by uvicorn in a background thread, on the test database."""
+    with serve(create_app(AppContext(settings, app_engine, sessions, clock))) as url:
+        yield url

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,13 +22,12 @@ from flows.delivery import DeliveryWorker
 from tasks.runtime import Runtime
 from tests import alerts
 from tests.alerts import Mailbox
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.factories import PASSWORD, World, make_user
 
 NOW = datetime.fromisoformat("2026-11-10T14:00:00+00:00")
 DESK = {"viewport": {"width": 1280, "height": 1000}}
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 pytestmark = pytest.mark.browser
 
@@ -67,16 +65,6 @@ def delivery_worker(sessions: sessionmaker[Session], clock: FrozenClock,
     worker.start_in_thread()
     yield worker
     worker.stop()
-
-
-def _axe(page: Any) -> list[str]:
-    """axe-core's WCAG 2.2 A/AA violations on the page as it stands (injected through the
-    DevTools protocol: the page's own CSP allows scripts from our origin only)."""
-    page.evaluate(AXE.read_text())
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
-    return [f"{v['id']}: {v['help']} {[n['html'][:200] for n in v['nodes']]}"
-            for v in result["violations"]]
 
 
 def _wait_for(condition: Any, seconds: float = 10) -> None:
@@ -143,7 +131,7 @@ def test_an_urgent_step_is_emailed_and_appears_on_the_open_urgent_page(
             assert page.evaluate("document.activeElement.id") == "ladder-link"
             # NHS.UK's focus style (yellow, no underline) is judged apart from the page.
             page.evaluate("document.activeElement.blur()")
-            assert _axe(page) == []
+            assert_accessible(page, "/urgent, refreshed in place")
 
             # The email's link (the public address, here the test server) opens the SBARD.
             page.goto(link.replace("https://carejourney.example.nhs.uk", live_url))
@@ -152,7 +140,7 @@ def test_an_urgent_step_is_emailed_and_appears_on_the_open_urgent_page(
             page.goto(f"{live_url}/notifications")
             expect(page.locator("#channel-heading")).to_have_text("How urgent work reaches you")
             assert page.locator("input[name=channel][value=email]").is_checked()
-            assert _axe(page) == []
+            assert_accessible(page, "/notifications")
             assert problems == [], problems
         finally:
             browser.close()
