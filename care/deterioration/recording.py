@@ -625,27 +625,36 @@ def _answer_repeat_steps(
                   actor=by, data={"late": now > step.due_at})
 
 
+def _observations_step(
+    session: Session, resident: Resident, now: datetime, *, key: str, title: str,
+    within_minutes: int, rule: str, priority: int, det: Deterioration | None,
+    instructions: str,
+) -> uuid.UUID | None:
+    """A step for the home's staff to take a set of observations, due within the minutes given;
+    any later set for the resident answers it (``_answer_repeat_steps``)."""
+    journey_id = (det.journey_id if det is not None else
+                  session.scalar(select(Journey.id).where(Journey.resident_id == resident.id)))
+    return open_step(session, NewStep(
+        dedupe_key=key, kind=StepKind.REPEAT_OBSERVATIONS, title=title,
+        home_id=resident.home_id, due_at=now + timedelta(minutes=within_minutes),
+        deadline_rule=rule, deadline_base=now, priority=priority, journey_id=journey_id,
+        resident_id=resident.id, deterioration_id=det.id if det is not None else None,
+        candidate_profession=Profession.CARE_HOME_STAFF.value, instructions=instructions,
+    ), now)
+
+
 def _request_repeat(
     session: Session, det: Deterioration, resident: Resident, row: ObservationSet, now: datetime,
 ) -> uuid.UUID | None:
     if det.status != DeteriorationStatus.OPEN or not det.repeat_obs_minutes:
         return None
     every = det.repeat_obs_minutes
-    return open_step(session, NewStep(
-        dedupe_key=f"det:{det.id}:repeat-after:{row.id}",
-        kind=StepKind.REPEAT_OBSERVATIONS,
-        title=f"Repeat observations (every {_interval_words(every)})",
-        home_id=det.home_id,
-        due_at=now + timedelta(minutes=every),
-        deadline_rule=f"repeat-observations-{det.urgency.value}/v1",
-        deadline_base=now,
-        priority=1 if det.urgency in (Urgency.EMERGENCY, Urgency.URGENT) else 2,
-        journey_id=det.journey_id,
-        resident_id=resident.id,
-        deterioration_id=det.id,
-        candidate_profession=Profession.CARE_HOME_STAFF.value,
-        instructions="Take a full set of observations and note any change in soft signs.",
-    ), now)
+    return _observations_step(
+        session, resident, now, key=f"det:{det.id}:repeat-after:{row.id}",
+        title=f"Repeat observations (every {_interval_words(every)})", within_minutes=every,
+        rule=f"repeat-observations-{det.urgency.value}/v1",
+        priority=1 if det.urgency in (Urgency.EMERGENCY, Urgency.URGENT) else 2, det=det,
+        instructions="Take a full set of observations and note any change in soft signs.")
 
 
 def routine_repeat_key(observation_id: uuid.UUID) -> str:
@@ -670,26 +679,16 @@ def _request_routine_repeat(
     session: Session, resident: Resident, row: ObservationSet, the_route: Route, now: datetime,
 ) -> uuid.UUID | None:
     """No escalation, but NEWS2 1-4 (or 0, if the PCN asks) still has a minimum monitoring
-    frequency: the next set is a step for the home's staff, answered by any later set."""
+    frequency (RCP chart 4)."""
     every = minutes(the_route.repeat_obs_in)
     if not every:
         return None
-    journey_id = session.scalar(select(Journey.id).where(Journey.resident_id == resident.id))
-    return open_step(session, NewStep(
-        dedupe_key=routine_repeat_key(row.id),
-        kind=StepKind.REPEAT_OBSERVATIONS,
-        title=f"Repeat observations (every {_interval_words(every)})",
-        home_id=resident.home_id,
-        due_at=now + timedelta(minutes=every),
-        deadline_rule="repeat-observations-routine/v1",
-        deadline_base=now,
-        priority=3,
-        journey_id=journey_id,
-        resident_id=resident.id,
-        candidate_profession=Profession.CARE_HOME_STAFF.value,
+    return _observations_step(
+        session, resident, now, key=routine_repeat_key(row.id),
+        title=f"Repeat observations (every {_interval_words(every)})", within_minutes=every,
+        rule="repeat-observations-routine/v1", priority=3, det=None,
         instructions=(f"NEWS2 {row.news2_total}: take a full set of observations within "
-                      f"{_interval_words(every)} and note any change in soft signs."),
-    ), now)
+                      f"{_interval_words(every)} and note any change in soft signs."))
 
 
 def _request_full_set(
@@ -698,26 +697,14 @@ def _request_full_set(
 ) -> uuid.UUID | None:
     """Soft signs or concern without a full set, or a partial set: the home's staff take a
     full set now (RESTORE2 practice), due within minutes, not at the next routine check."""
-    within = minutes(the_route.full_set_in) or 15
     missing = ", ".join(m.replace("_", " ") for m in the_route.missing) or "all"
-    journey_id = (det.journey_id if det is not None else
-                  session.scalar(select(Journey.id).where(Journey.resident_id == resident.id)))
-    return open_step(session, NewStep(
-        dedupe_key=full_set_key(row.id),
-        kind=StepKind.REPEAT_OBSERVATIONS,
+    return _observations_step(
+        session, resident, now, key=full_set_key(row.id),
         title="Take a full set of observations now",
-        home_id=resident.home_id,
-        due_at=now + timedelta(minutes=within),
-        deadline_rule="full-set-now/v1",
-        deadline_base=now,
-        priority=1,
-        journey_id=journey_id,
-        resident_id=resident.id,
-        deterioration_id=det.id if det is not None else None,
-        candidate_profession=Profession.CARE_HOME_STAFF.value,
+        within_minutes=minutes(the_route.full_set_in) or 15, rule="full-set-now/v1",
+        priority=1, det=det,
         instructions=(f"Not taken yet: {missing}. Take the full set of observations now, "
-                      "and record any change in soft signs."),
-    ), now)
+                      "and record any change in soft signs."))
 
 
 def _interval_words(minutes: int) -> str:

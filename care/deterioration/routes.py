@@ -372,24 +372,23 @@ FLOORS: dict[str, Floor] = {
                               "away"),
 }
 
-_MINUTE_FIELDS = {
-    "urgent_response_minutes": "urgent_response_within",
-    "gp_urgent_minutes": "gp_urgent_within",
-    "same_day_minutes": "same_day_within",
-    "repeat_obs_low_minutes": "repeat_obs_low",
-    "repeat_obs_zero_minutes": "repeat_obs_zero",
-    "full_set_minutes": "full_set_within",
+#: Where each time field lives on ``Policy``: an attribute, or one urgency's entry of a dict.
+_TIME_FIELDS: dict[str, tuple[str, Urgency | None]] = {
+    "urgent_response_minutes": ("urgent_response_within", None),
+    "gp_urgent_minutes": ("gp_urgent_within", None),
+    "same_day_minutes": ("same_day_within", None),
+    "acknowledge_emergency_minutes": ("acknowledge_within", Urgency.EMERGENCY),
+    "acknowledge_urgent_minutes": ("acknowledge_within", Urgency.URGENT),
+    "acknowledge_same_day_minutes": ("acknowledge_within", Urgency.SAME_DAY),
+    "repeat_obs_emergency_minutes": ("repeat_obs", Urgency.EMERGENCY),
+    "repeat_obs_urgent_minutes": ("repeat_obs", Urgency.URGENT),
+    "repeat_obs_same_day_minutes": ("repeat_obs", Urgency.SAME_DAY),
+    "repeat_obs_low_minutes": ("repeat_obs_low", None),
+    "repeat_obs_zero_minutes": ("repeat_obs_zero", None),
+    "full_set_minutes": ("full_set_within", None),
 }
-_ACK_FIELDS = {
-    "acknowledge_emergency_minutes": Urgency.EMERGENCY,
-    "acknowledge_urgent_minutes": Urgency.URGENT,
-    "acknowledge_same_day_minutes": Urgency.SAME_DAY,
-}
-_REPEAT_FIELDS = {
-    "repeat_obs_emergency_minutes": Urgency.EMERGENCY,
-    "repeat_obs_urgent_minutes": Urgency.URGENT,
-    "repeat_obs_same_day_minutes": Urgency.SAME_DAY,
-}
+_ACK_FIELDS = tuple(n for n, (attribute, _) in _TIME_FIELDS.items()
+                    if attribute == "acknowledge_within")
 #: Every field a PCN may set, in the order people read a ladder.
 POLICY_FIELDS: tuple[str, ...] = tuple(FLOORS)
 #: The national urgent community response standard: clinical care within 2 hours of referral,
@@ -424,22 +423,21 @@ def policy_with(overrides: Mapping[str, int | None], base: Policy = DEFAULT_POLI
     problems = floor_problems(overrides)
     if problems:
         raise PolicyError(problems)
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {"acknowledge_within": dict(base.acknowledge_within),
+                               "repeat_obs": dict(base.repeat_obs)}
     for name in ("high_from", "medium_from", "rise_from_baseline", "low_without_baseline_from"):
         if overrides.get(name) is not None:
             changes[name] = overrides[name]
-    for name, attribute in _MINUTE_FIELDS.items():
-        if overrides.get(name) is not None:
-            changes[attribute] = timedelta(minutes=int(overrides[name] or 0))
-    acknowledge = dict(base.acknowledge_within)
-    for name, urgency in _ACK_FIELDS.items():
-        if overrides.get(name) is not None:
-            acknowledge[urgency] = timedelta(minutes=int(overrides[name] or 0))
-    repeat = dict(base.repeat_obs)
-    for name, urgency in _REPEAT_FIELDS.items():
-        if overrides.get(name) is not None:
-            repeat[urgency] = timedelta(minutes=int(overrides[name] or 0))
-    policy = replace(base, **changes, repeat_obs=repeat, acknowledge_within=acknowledge)
+    for name, (attribute, urgency) in _TIME_FIELDS.items():
+        if overrides.get(name) is None:
+            continue
+        value = timedelta(minutes=int(overrides[name] or 0))
+        if urgency is None:
+            changes[attribute] = value
+        else:
+            changes[attribute][urgency] = value
+    policy = replace(base, **changes)
+    acknowledge = policy.acknowledge_within
     if policy.medium_from >= policy.high_from:
         problems.append(("medium_from", "must be below the high-risk threshold "
                                         f"(high_from, {policy.high_from})"))
@@ -465,12 +463,9 @@ def policy_values(policy: Policy) -> dict[str, int | None]:
         "high_from": policy.high_from, "medium_from": policy.medium_from,
         "rise_from_baseline": policy.rise_from_baseline,
         "low_without_baseline_from": policy.low_without_baseline_from}
-    for name, attribute in _MINUTE_FIELDS.items():
-        values[name] = minutes(getattr(policy, attribute))
-    for name, urgency in _ACK_FIELDS.items():
-        values[name] = minutes(policy.acknowledge_within.get(urgency))
-    for name, urgency in _REPEAT_FIELDS.items():
-        values[name] = minutes(policy.repeat_obs.get(urgency))
+    for name, (attribute, urgency) in _TIME_FIELDS.items():
+        held = getattr(policy, attribute)
+        values[name] = minutes(held if urgency is None else held.get(urgency))
     return {name: values[name] for name in POLICY_FIELDS}
 
 
