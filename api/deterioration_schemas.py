@@ -117,6 +117,9 @@ class RecordedOut(BaseModel):
     escalated: bool = Field(description="An escalation opened, or became more urgent")
     urgent_step: StepOut | None
     repeat_step: StepOut | None
+    full_set_step: StepOut | None = Field(
+        default=None, description="Soft signs, concern or a partial set: take a full set now "
+                                  "(due within 15 minutes by default)")
     baseline_set: bool = Field(description="This was the resident's first full set, so it "
                                "became their NEWS2 baseline")
 
@@ -132,7 +135,8 @@ def recorded_out(recorded: Recorded, steps: Mapping[uuid.UUID, Step], now: datet
         news2=news2_out(recorded.news2), route=route_out(recorded.route),
         deterioration_id=recorded.deterioration.id if recorded.deterioration else None,
         escalated=recorded.escalated, urgent_step=one(recorded.urgent_step_id),
-        repeat_step=one(recorded.repeat_step_id), baseline_set=recorded.baseline_set)
+        repeat_step=one(recorded.repeat_step_id), full_set_step=one(recorded.full_set_step_id),
+        baseline_set=recorded.baseline_set)
 
 
 class BaselineOut(BaseModel):

@@ -66,13 +66,15 @@ def record_observations(
     """Record any subset of a NEWS2 set, soft signs and concern. Implausible values are refused
     field by field (422, nothing stored); missing values are listed, never scored as normal.
     The response carries the NEWS2, the escalation route (with `call_999`) and, when the set
-    escalates, the urgent step already open for the first responder."""
+    escalates, the urgent step already open for the first responder; the repeat-observations
+    step; and, after soft signs, concern or a partial set, the 'take a full set now' step."""
     call, earlier = idempotent.replay(session, actor.id, idempotency_key, request, response,
                                       data.model_dump(mode="json"))
     if earlier is not None:
         return RecordedOut.model_validate(earlier)
     recorded = deterioration.record_observations(session, actor, resident_id, data, now)
-    step_ids = [i for i in (recorded.urgent_step_id, recorded.repeat_step_id) if i]
+    step_ids = [i for i in (recorded.urgent_step_id, recorded.repeat_step_id,
+                            recorded.full_set_step_id) if i]
     steps = {s.id: s for s in (session.get(Step, i) for i in step_ids) if s is not None}
     names = names_for(session, [actor.id, *(s.assignee_id for s in steps.values())])
     resident = session.get(Resident, resident_id)

@@ -171,6 +171,10 @@ def test_partial_and_repeated_sets_over_http(
     news2 = first.json()["news2"]
     assert news2["total"] == 2 and news2["complete"] is False
     assert "respiration_rate" in news2["missing"] and "partial set" in news2["label"]
+    # A partial set asks for the rest at once (hazard H-09), in the response itself.
+    full = first.json()["full_set_step"]
+    assert full["title"] == "Take a full set of observations now" and full["status"] == "ready"
+    assert again.json()["full_set_step"]["id"] == full["id"]
     with sessions() as s:
         assert _count(s, ObservationSet) == 1
     chart = client.get(f"{API}/residents/{rid}/observations", headers=login("staff.a")).json()
