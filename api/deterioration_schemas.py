@@ -301,11 +301,15 @@ class HomeMeasuresOut(BaseModel):
     home_name: str
     days: int
     escalations: int = Field(description="Deteriorations raised in the period")
-    urgent_decided: int = Field(description="Urgent (2-hour) responses with a decision")
+    urgent_due: int = Field(description="Urgent (2-hour) escalations due by now: decided, or "
+                                        "raised more than 2 hours ago (still waiting counts "
+                                        "as a miss)")
+    urgent_decided: int = Field(description="...of which decided")
     urgent_within_clock: int = Field(
         description="...decided within the national 2 hours of being raised (whatever the "
                     "PCN's own clock)")
-    urgent_within_percent: int | None = Field(description="National standard: at least 70%")
+    urgent_within_percent: int | None = Field(
+        description="urgent_within_clock of urgent_due; national standard: at least 70%")
     outcomes: dict[str, int] = Field(description="Advice only, seen in the home, ambulance "
                                      "call-out, conveyed to A&E, admitted")
     residents: int = Field(description="Residents living in the home now")

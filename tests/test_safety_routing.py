@@ -10,18 +10,22 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from care.deterioration import service
+from care.deterioration import ladder, service
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.routes import Urgency
 from care.deterioration.sbard import NEW_CONFUSION, RESUSCITATION_UNKNOWN
 from care.deterioration.schemas import DecisionIn, EscalationPolicyIn
 from care.directory.access import load_actor
 from care.directory.models import User
-from care.journeys.models import Step, StepKind, StepStatus
+from care.errors import InvalidInput
+from care.journeys import service as journeys
+from care.journeys.models import Notification, Step, StepKind, StepStatus
 from care.residents.models import Resident
 from care.settings import Settings
-from tests.factories import World
+from care.types import Profession, Role
+from tests.factories import World, make_user
 from tests.test_deterioration_service import (  # noqa: F401  (responders is a fixture)
+    HIGH,
     MEDIUM,
     NORMAL,
     NOW,
@@ -161,13 +165,14 @@ def test_the_2_hour_measure_counts_against_the_national_2_hours_not_the_pcns_clo
     responders: dict[str, User],  # noqa: F811
 ) -> None:
     """H-01: the coordinator's 'within 2 hours' is the national standard, whatever clock the
-    PCN set; same-day reviews are not counted as urgent responses."""
+    PCN set; an urgent escalation still waiting after 2 hours is a miss, not left out; same-day
+    reviews are not urgent responses."""
     with sessions() as s, s.begin():
         service.set_escalation_policy(s, load_actor(s, world.users["lead"]), EscalationPolicyIn(
             urgent_response_minutes=60, reason="Faster than the national standard"), NOW)
-        rids = [admit_planned(s, world, settings) for _ in range(3)]
-        dets = [observe(s, world, rid, NOW, **MEDIUM).deterioration.id for rid in rids[:2]]
-        same_day = observe(s, world, rids[2], NOW, carer_concerned=True).deterioration.id
+        rids = [admit_planned(s, world, settings) for _ in range(4)]
+        dets = [observe(s, world, rid, NOW, **MEDIUM).deterioration.id for rid in rids[:3]]
+        same_day = observe(s, world, rids[3], NOW, carer_concerned=True).deterioration.id
     ucr = responders["ucr"]
     for det_id, minutes in ((dets[0], 90), (dets[1], 121)):
         with sessions() as s, s.begin():
@@ -178,10 +183,101 @@ def test_the_2_hour_measure_counts_against_the_national_2_hours_not_the_pcns_clo
         service.decide(s, load_actor(s, world.users["gp.a"]), same_day, DecisionIn(
             decision="Advice", outcome=ResponseOutcome.ADVICE_ONLY),
             NOW + timedelta(hours=5), settings)
+
+    def home_a(at: timedelta) -> service.HomeMeasures:
+        with sessions() as s:
+            return next(m for m in service.measures(
+                s, load_actor(s, world.users["coord"]), NOW - timedelta(days=1), NOW + at)
+                if m.home_id == world.home_a.id)
+
+    # Before 2 hours the undecided one (dets[2]) is not yet due.
+    early = home_a(timedelta(minutes=100))
+    assert (early.urgent_due, early.urgent_decided, early.urgent_within_clock) == (2, 2, 1)
+    # 90 minutes missed the PCN's own 60-minute clock but met the national 2 hours; 121
+    # minutes missed it; the one nobody decided is a miss once 2 hours have passed.
+    late = home_a(timedelta(hours=5))
+    assert (late.escalations, late.urgent_due, late.urgent_decided,
+            late.urgent_within_clock) == (4, 3, 2, 1)
+    assert late.urgent_within_percent == 33
+
+
+def test_an_emergency_sign_while_an_emergency_escalation_is_open_goes_to_999(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-04: NEWS2 8 with a 'no admission' wish opens a GP-first ladder; when the resident then
+    stops responding, the same escalation becomes 999 at once (found by review)."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings, hospital="no")
+        first = observe(s, world, rid, NOW, **HIGH)
+        assert not first.route.call_999 and first.deterioration.ladder[0] == "gp"
+        det_id = first.deterioration.id
+    with sessions() as s, s.begin():
+        worse = observe(s, world, rid, NOW + timedelta(minutes=5),
+                        **{**HIGH, "consciousness": "unresponsive"})
+        assert worse.route.call_999 and worse.escalated
     with sessions() as s:
-        [home_a] = [m for m in service.measures(s, load_actor(s, world.users["coord"]),
-                                                NOW - timedelta(days=1))
-                    if m.home_id == world.home_a.id]
-    # 90 minutes missed the PCN's own 60-minute clock but met the national 2 hours.
-    assert (home_a.escalations, home_a.urgent_decided, home_a.urgent_within_clock) == (3, 2, 1)
-    assert home_a.urgent_within_percent == 50
+        det = s.get(Deterioration, det_id)
+        assert det is not None and det.ladder == ["ambulance_999"] and det.level == 0
+        [call] = open_urgent(s, rid)
+        assert call.title.startswith("Call 999 now")
+        assert call.assignee_id == world.users["staff.a"].id
+        assert call.due_at == NOW + timedelta(minutes=5)
+        gp_step = s.scalars(select(Step).where(Step.deterioration_id == det_id,
+                                               Step.candidate_profession == "gp")).one()
+        assert gp_step.status == StepStatus.CANCELLED
+
+
+def test_a_note_or_a_partial_set_does_not_close_the_full_set_step(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-03, H-09: only a full set does what 'take a full set now' asks, so its 15-minute
+    deadline cannot slide (found by review)."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        full_id = observe(s, world, rid, NOW, carer_concerned=True).full_set_step_id
+    with sessions() as s, s.begin():
+        observe(s, world, rid, NOW + timedelta(minutes=5), soft_signs_note="still not right")
+        observe(s, world, rid, NOW + timedelta(minutes=8), temperature=37.9)
+    with sessions() as s:
+        full = s.get(Step, full_id)
+        assert full is not None and full.status == StepStatus.READY
+        assert full.due_at == NOW + timedelta(minutes=15)  # the deadline has not moved
+    with sessions() as s, s.begin():
+        staff = load_actor(s, world.users["staff.a"])
+        with pytest.raises(InvalidInput) as partial:
+            journeys.complete_step(s, staff, full_id, {"pulse": 90}, NOW + timedelta(minutes=9),
+                                   settings)
+        assert {e["field"] for e in partial.value.errors} >= {"respiration_rate", "temperature"}
+    with sessions() as s, s.begin():
+        observe(s, world, rid, NOW + timedelta(minutes=12), **NORMAL)
+    with sessions() as s:
+        assert s.get(Step, full_id).status == StepStatus.COMPLETED  # type: ignore[union-attr]
+
+
+def test_when_the_ladder_reaches_999_every_member_of_the_homes_staff_is_told(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """H-08: not only the home's representatives; the call is due now, it counts as theirs in
+    the urgent queue, and a 999 ladder that runs out says 999, never 111 (found by review)."""
+    with sessions() as s, s.begin():
+        carer = make_user(s, world.pcn, "carer.a", Role.CARE_HOME_STAFF,
+                          Profession.CARE_HOME_STAFF, [world.home_a])
+        rid = admit_planned(s, world, settings, hospital="no")
+        det_id = observe(s, world, rid, NOW, **HIGH).deterioration.id
+    with sessions() as s, s.begin():
+        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=11))  # GP → 999 (no UCR)
+    with sessions() as s:
+        [call] = open_urgent(s, rid)
+        assert call.title.startswith("Call 999 now") and call.due_at == NOW + timedelta(minutes=11)
+        told = s.scalars(select(Notification.message).where(
+            Notification.user_id == carer.id, Notification.kind == "urgent")).all()
+        assert any(m.startswith("Call 999 now") for m in told)
+        queue = service.urgent_queue(s, load_actor(s, carer))
+        assert [item.for_me for item in queue if item.deterioration.id == det_id] == [True]
+    with sessions() as s, s.begin():
+        ladder.escalate_unacknowledged(s, NOW + timedelta(minutes=25))  # nobody answered 999
+    with sessions() as s:
+        last = s.scalars(select(Notification.message).where(
+            Notification.user_id == carer.id,
+            Notification.message.like("Nobody has answered%"))).one()
+        assert "Call 999 now: this is an emergency" in last and "111" not in last

@@ -726,7 +726,7 @@ def _coordinator_page(
                 assignees[step.id] = _assignee_items(step, members)
     window = 28
     per_home = {m.home_id: m for m in deterioration_service.measures(
-        session, page.actor, now - timedelta(days=window))}
+        session, page.actor, now - timedelta(days=window), now)}
     for h in homes:
         h["measures"] = per_home.get(h["home"].id)
     names = _names(session, {s.assignee_id for h in homes for s, _ in h["open"].items})

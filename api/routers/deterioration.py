@@ -264,9 +264,10 @@ def deterioration_measures(
     period, urgent responses within the 2-hour clock, outcomes, and residents with a NEWS2
     baseline."""
     return [HomeMeasuresOut(home_id=m.home_id, home_name=m.home_name, days=days,
-                            escalations=m.escalations, urgent_decided=m.urgent_decided,
+                            escalations=m.escalations, urgent_due=m.urgent_due,
+                            urgent_decided=m.urgent_decided,
                             urgent_within_clock=m.urgent_within_clock,
                             urgent_within_percent=m.urgent_within_percent,
                             outcomes=m.outcomes, residents=m.residents,
                             with_baseline=m.with_baseline)
-            for m in deterioration.measures(session, actor, now - timedelta(days=days))]
+            for m in deterioration.measures(session, actor, now - timedelta(days=days), now)]

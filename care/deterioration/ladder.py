@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from care.deterioration import recording
 from care.deterioration.models import Deterioration, DeteriorationStatus
-from care.deterioration.routes import RESPONDER_LABELS, Responder
+from care.deterioration.routes import RESPONDER_LABELS, Responder, Urgency
 from care.directory.models import CareHome
 from care.journeys.ledger import add_event
 from care.journeys.models import Step, StepEscalation, StepStatus
@@ -25,6 +25,7 @@ UNACKNOWLEDGED = "unacknowledged"
 #: What staff are told when nobody on the ladder answers: plainly, what to do now (H-08).
 CALL_NOW = ("Call NHS 111 now, or 999 if it is an emergency (not breathing, unresponsive, "
             "chest pain, stroke signs, severe bleeding, fitting). Do not wait for the app.")
+CALL_999_NOW = "Call 999 now: this is an emergency. Do not wait for the app."
 
 
 @dataclass
@@ -84,11 +85,14 @@ def escalate_unacknowledged(session: Session, now: datetime, *, limit: int = 200
             report.passed_on.append(det.id)
             recipients = {home.clinical_lead_id} if home.clinical_lead_id else set()
         else:
+            # An emergency ladder never offers 111: the route already decided it is 999.
+            what_now = (CALL_999_NOW if det.urgency == Urgency.EMERGENCY
+                        or recording.at_999(det) else CALL_NOW)
             message = (f"Nobody has answered the urgent response for {resident.short_name} at "
-                       f"{home.name} ({was} was the last on the ladder). {CALL_NOW}")
+                       f"{home.name} ({was} was the last on the ladder). {what_now}")
             add_event(session, det.journey_id, "deterioration.unanswered",
-                      f"Ladder exhausted: the {was} has not acknowledged. Staff told to call "
-                      "NHS 111, or 999 in an emergency", now, step_id=step.id,
+                      f"Ladder exhausted: the {was} has not acknowledged. Staff told: {what_now}",
+                      now, step_id=step.id,
                       data={"deterioration_id": str(det.id)})
             report.exhausted.append(det.id)
             recipients = set(recording.home_staff(session, home.id))

@@ -83,6 +83,8 @@ RESPONDER_PROFESSION: dict[Responder, Profession | None] = {
     Responder.CARE_HOME_NURSE: Profession.CARE_HOME_STAFF,
 }
 URGENCY_RANK = {Urgency.ROUTINE: 0, Urgency.SAME_DAY: 1, Urgency.URGENT: 2, Urgency.EMERGENCY: 3}
+#: The deadline rule of 'take a full set now': only a full set answers it.
+FULL_SET_RULE = "full-set-now/v1"
 #: Observations may be entered late (a set taken on paper overnight), but not a day late.
 MAX_LATE_ENTRY = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -271,6 +273,7 @@ def record(
     completes it); any other open repeat-observations step for the resident is answered too.
     """
     obs = validate(data, now)
+    _check_answers(answering, obs)
     # One set at a time per resident (also via a repeat-observations step), so two sets
     # recorded together cannot both open an escalation.
     session.execute(select(Resident.id).where(Resident.id == resident.id).with_for_update())
@@ -313,7 +316,11 @@ def record(
         current = _open(session, resident, row, result, the_route, wishes_snapshot, policy,
                         known, by, now)
         recorded.escalated = True
-    elif current is not None and URGENCY_RANK[the_route.urgency] > URGENCY_RANK[current.urgency]:
+    elif current is not None and (
+            URGENCY_RANK[the_route.urgency] > URGENCY_RANK[current.urgency]
+            or (the_route.call_999 and not at_999(current))):
+        # More urgent, or the same urgency but now a medical emergency (an open GP-first
+        # ladder for a "no admission" wish, then the resident stops responding): hazard H-04.
         _raise(session, current, resident, row, result, the_route, policy, known, by, now)
         recorded.escalated = True
     recorded.deterioration = current
@@ -332,6 +339,22 @@ def record(
                                                       current, now)
     session.flush()
     return recorded
+
+
+def _check_answers(answering: Step | None, obs: Observations) -> None:
+    """A 'take a full set now' step is done only by a full set, a repeat step only by a set
+    with observations in it: a note or a lone value must not close them (hazard H-03, H-09)."""
+    if answering is None:
+        return
+    missing = [f for f in ("respiration_rate", "spo2", "on_oxygen", "systolic_bp", "pulse",
+                           "consciousness", "temperature") if getattr(obs, f) is None]
+    if answering.deadline_rule == FULL_SET_RULE and missing:
+        raise InvalidInput("this step asks for a full set of observations", errors=[
+            {"field": name, "reason": "is needed for a full set; take it now"}
+            for name in missing])
+    if len(missing) == 7:
+        raise InvalidInput("record the observations this step asks for, not only soft signs "
+                           "or a note", field="observations")
 
 
 def _store(
@@ -447,9 +470,11 @@ def _raise(
                    f"Worse: {resident.short_name} now needs an {level} response "
                    f"({'; '.join(the_route.reasons)}).", now,
                    step_id=step.id, resident_id=resident.id)
+    change = (f"{before.value.replace('_', ' ')} → "
+              f"{the_route.urgency.value.replace('_', ' ')}" if before != the_route.urgency
+              else "now a medical emergency, 999")
     add_event(session, det.journey_id, "deterioration.worse",
-              f"Worse: {before.value.replace('_', ' ')} → "
-              f"{the_route.urgency.value.replace('_', ' ')}: {'; '.join(the_route.reasons)}",
+              f"Worse: {change}: {'; '.join(the_route.reasons)}",
               now, actor=by, data={"deterioration_id": str(det.id)})
     open_urgent_step(session, det, resident, now, by=by)
 
@@ -468,6 +493,11 @@ def cancel(session: Session, step: Step, reason: str, now: datetime) -> None:
     step.cancelled_reason = reason
     add_event(session, step.journey_id, "step.cancelled", f"{step.title} cancelled: {reason}",
               now, step_id=step.id)
+
+
+def at_999(det: Deterioration) -> bool:
+    """The ladder stands at 999: the home's staff are to call an ambulance now."""
+    return Responder(det.ladder[det.level]) == Responder.AMBULANCE
 
 
 def urgent_title(det: Deterioration) -> str:
@@ -495,11 +525,12 @@ def open_urgent_step(
     profession = RESPONDER_PROFESSION[responder]
     is_999 = responder == Responder.AMBULANCE
     step_id = open_step(session, NewStep(
-        dedupe_key=f"det:{det.id}:respond:{det.urgency.value}:{det.level}",
+        dedupe_key=f"det:{det.id}:respond:{det.urgency.value}:{det.level}:{responder.value}",
         kind=StepKind.URGENT_RESPONSE,
         title=urgent_title(det),
         home_id=det.home_id,
-        due_at=det.respond_by or now,
+        # A 999 call is due now, whatever the community clock was (hazard H-08).
+        due_at=now if is_999 else (det.respond_by or now),
         deadline_rule=f"escalation-{det.urgency.value}/v1",
         deadline_base=det.opened_at,
         priority=1 if det.urgency in (Urgency.EMERGENCY, Urgency.URGENT) else 2,
@@ -520,9 +551,9 @@ def open_urgent_step(
                + f": {'; '.join(det.reasons)}")
     recipients = set(responders(session, det.home_id, profession)) if profession else set()
     if is_999 and by is None:
-        # The ladder reached 999 with nobody at the phone yet: the home's staff make the call.
-        recipients.update(session.scalars(select(HomeMembership.user_id).where(
-            HomeMembership.home_id == det.home_id, HomeMembership.is_home_representative)))
+        # The ladder reached 999 with nobody at the phone yet: every member of the home's
+        # staff is told to make the call, not only its representatives (hazard H-08).
+        recipients.update(home_staff(session, det.home_id))
     home = session.get(CareHome, det.home_id)
     if home is not None and home.clinical_lead_id and det.urgency == Urgency.EMERGENCY:
         recipients.add(home.clinical_lead_id)  # every emergency reaches the clinical lead
@@ -615,6 +646,9 @@ def _answer_repeat_steps(
     for step in waiting:
         if answering is not None and step.id == answering.id:
             continue
+        if row.news2_total is None or (step.deadline_rule == FULL_SET_RULE
+                                       and not row.news2_complete):
+            continue  # a note or a partial set does not do what the step asks (H-03, H-09)
         step.status = StepStatus.COMPLETED
         step.completed_at = now
         step.completed_by_id = by.id
@@ -701,7 +735,7 @@ def _request_full_set(
     return _observations_step(
         session, resident, now, key=full_set_key(row.id),
         title="Take a full set of observations now",
-        within_minutes=minutes(the_route.full_set_in) or 15, rule="full-set-now/v1",
+        within_minutes=minutes(the_route.full_set_in) or 15, rule=FULL_SET_RULE,
         priority=1, det=det,
         instructions=(f"Not taken yet: {missing}. Take the full set of observations now, "
                       "and record any change in soft signs."))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, false, func, select
 from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
@@ -51,7 +51,7 @@ from care.journeys.models import OPEN_STATUSES, Step, StepKind
 from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
 from care.residents.models import Resident, ResidentStatus
 from care.settings import Settings
-from care.types import Role
+from care.types import Profession, Role
 
 #: Clinical policy is a clinical decision: clinical leads only, not admins (hazard H-01).
 POLICY_EDITORS = frozenset({Role.CLINICAL_LEAD})
@@ -230,9 +230,13 @@ def urgent_queue(
         conditions.append(Deterioration.status == DeteriorationStatus(status))
     if home_id is not None:
         conditions.append(Deterioration.home_id == home_id)
+    # A 999 call the ladder reached has no profession: it is every home staff member's.
+    staff = actor.user.profession == Profession.CARE_HOME_STAFF
     mine = and_(Step.status.in_(OPEN_STATUSES),
                 (Step.assignee_id == actor.id)
-                | (Step.candidate_profession == actor.user.profession.value))
+                | (Step.candidate_profession == actor.user.profession.value)
+                | (and_(Step.candidate_profession.is_(None), Step.assignee_id.is_(None))
+                   if staff else false()))
     rows = session.execute(
         select(Deterioration, Resident, Step)
         .join(Resident, Resident.id == Deterioration.resident_id)
@@ -245,7 +249,8 @@ def urgent_queue(
         .limit(limit)
     ).tuples().all()
     return [QueueItem(d, r, s, bool(s is not None and s.is_open and (
-        s.assignee_id == actor.id or s.candidate_profession == actor.user.profession.value)))
+        s.assignee_id == actor.id or s.candidate_profession == actor.user.profession.value
+        or (staff and s.candidate_profession is None and s.assignee_id is None))))
         for d, r, s in rows]
 
 
@@ -373,7 +378,9 @@ class HomeMeasures:
     home_id: uuid.UUID
     home_name: str
     escalations: int = 0
-    urgent_decided: int = 0  # urgent (2-hour route) escalations with a decision
+    # Urgent (2-hour route) escalations due by now: decided, or raised over 2 hours ago.
+    urgent_due: int = 0
+    urgent_decided: int = 0  # ...of which decided
     # ...decided within the national 2 hours of being raised (standard: at least 70%),
     # whatever clock the PCN's ladder set: hazard H-01.
     urgent_within_clock: int = 0
@@ -384,37 +391,46 @@ class HomeMeasures:
 
     @property
     def urgent_within_percent(self) -> int | None:
-        if not self.urgent_decided:
+        if not self.urgent_due:
             return None
-        return round(100 * self.urgent_within_clock / self.urgent_decided)
+        return round(100 * self.urgent_within_clock / self.urgent_due)
 
 
 def measures(
-    session: Session, actor: Actor, since: datetime,
+    session: Session, actor: Actor, since: datetime, now: datetime,
 ) -> list[HomeMeasures]:
-    """Escalations raised since ``since`` in each home the user serves: how many, urgent
+    """Escalations raised since ``since`` in each home the user serves: how many; urgent
     (2-hour) responses decided within 2 hours of being raised (conservative: from when the
-    escalation opened, even if it became urgent later), outcomes (ambulance, A&E,
-    admission); and how many current residents have a baseline NEWS2. For coordinators,
-    clinical leads and admins."""
+    escalation opened, even if it became urgent later), out of every urgent escalation that is
+    due by now (decided, or raised more than 2 hours ago: one still waiting is a miss, not left
+    out); outcomes (ambulance, A&E, admission); and how many current residents have a
+    baseline NEWS2. For coordinators, clinical leads and admins."""
     actor.require_role(OVERSEEING_ROLES, "see the homes' measures")
     homes = sorted(actor.home_ids)
     found = {home_id: HomeMeasures(home_id, name) for home_id, name in session.execute(
         select(CareHome.id, CareHome.name).where(CareHome.id.in_(homes))).tuples()}
     raised = session.execute(
         select(Deterioration.home_id, Deterioration.urgency, Deterioration.outcome,
-               Deterioration.decided_by_id.is_not(None),
-               Deterioration.closed_at <= Deterioration.opened_at + NATIONAL_URGENT_RESPONSE)
+               Deterioration.decided_by_id.is_not(None), Deterioration.opened_at,
+               Deterioration.closed_at)
         .where(Deterioration.home_id.in_(homes), Deterioration.opened_at >= since)
     ).tuples()
-    for home_id, urgency, outcome, decided, in_time in raised:
+    for home_id, urgency, outcome, decided, opened_at, closed_at in raised:
         m = found[home_id]
         m.escalations += 1
         if outcome is not None:
             m.outcomes[outcome.value] += 1
-        if urgency == Urgency.URGENT and decided:
-            m.urgent_decided += 1
-            m.urgent_within_clock += int(bool(in_time))
+        if urgency != Urgency.URGENT:
+            continue
+        deadline = opened_at + NATIONAL_URGENT_RESPONSE
+        left_in_time = not decided and closed_at is not None and closed_at <= deadline
+        if left_in_time:
+            continue  # the resident left (hospital, death) before the clock ran out
+        if decided or now >= deadline:
+            m.urgent_due += 1
+            m.urgent_decided += int(decided)
+            m.urgent_within_clock += int(decided and closed_at is not None
+                                         and closed_at <= deadline)
     has_baseline = select(News2Baseline.id).where(
         News2Baseline.resident_id == Resident.id).exists()
     living = session.execute(
