@@ -57,6 +57,9 @@ ATTACKS = {
         f"GRANT DELETE ON audit_event TO {APP_ROLE}; DELETE FROM audit_event"),
     "create a table to hide things in": "CREATE TABLE public.scratch (id int)",
     "rewrite the schema's history": "DELETE FROM alembic_version",
+    "rewrite a past version of the escalation ladder": (
+        "UPDATE escalation_policy_version SET reason = 'nothing changed'"),
+    "delete the escalation ladder's history": "DELETE FROM escalation_policy_version",
 }
 
 

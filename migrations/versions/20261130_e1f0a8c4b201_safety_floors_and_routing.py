@@ -70,6 +70,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_escalation_policy_version_pcn_id'), 'escalation_policy_version',
                     ['pcn_id'], unique=False)
+    # Every version of a clinical policy is kept: the database refuses edits and deletions, and
+    # the application role gets SELECT and INSERT only on tables under this trigger.
+    op.execute("""
+        CREATE TRIGGER escalation_policy_version_no_change
+        BEFORE UPDATE OR DELETE ON escalation_policy_version
+        FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()
+    """)
     conn = op.get_bind()
     stored = conn.execute(sa.text(
         'SELECT pcn_id, "values", updated_by_id, updated_at, note FROM pcn_escalation_policy'
@@ -96,6 +103,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS escalation_policy_version_no_change "
+               "ON escalation_policy_version")
     op.drop_index(op.f('ix_escalation_policy_version_pcn_id'),
                   table_name='escalation_policy_version')
     op.drop_table('escalation_policy_version')
