@@ -24,12 +24,16 @@ log = logging.getLogger(__name__)
 class DeliveryWorker:
     def __init__(
         self, runtime: Runtime, transports: Transports | None = None, *,
-        lease_seconds: float = 120, batch: int = 20,
+        lease_seconds: float | None = None, batch: int = 5,
     ) -> None:
         self.runtime = runtime
         self.transports = transports or transports_for(runtime.settings)
-        # Longer than a send can take (SMTP and Notify time out well inside it).
-        self.lease_seconds = lease_seconds
+        # A few at a time, so one slow mail server holds back few alerts; and the lease longer
+        # than the whole batch can take at the transports' time-outs, so no other worker sends
+        # an alert again while this one is still trying it.
+        settings = runtime.settings
+        worst = max(settings.smtp_timeout_seconds, settings.notify_timeout_seconds) * 2 + 5
+        self.lease_seconds = lease_seconds or max(60.0, batch * worst)
         self.batch = batch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

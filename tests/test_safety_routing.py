@@ -281,3 +281,39 @@ def test_when_the_ladder_reaches_999_every_member_of_the_homes_staff_is_told(
             Notification.user_id == carer.id,
             Notification.message.like("Nobody has answered%"))).one()
         assert "Call 999 now: this is an emergency" in last and "111" not in last
+
+
+def test_two_first_saves_of_a_ladder_at_once_both_land_as_versions(
+    world: World, sessions: sessionmaker[Session],
+) -> None:
+    """A double click on the first ever save waited for nothing to lock and failed with a
+    500 on the insert (found by review); now the second waits and becomes version 2."""
+    import threading
+
+    from care.deterioration.models import EscalationPolicyVersion
+
+    first = sessions()
+    first.begin()
+    service.set_escalation_policy(first, load_actor(first, world.users["lead"]),
+                                  EscalationPolicyIn(repeat_obs_low_minutes=180, reason="a"), NOW)
+    outcome: list[object] = []
+
+    def second() -> None:
+        with sessions() as s, s.begin():
+            service.set_escalation_policy(s, load_actor(s, world.users["lead"]),
+                                          EscalationPolicyIn(repeat_obs_low_minutes=120,
+                                                             reason="b"), NOW)
+        outcome.append("saved")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1)
+    assert thread.is_alive()  # waiting on the PCN's row, not failing
+    first.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert outcome == ["saved"]
+    with sessions() as s:
+        versions = s.scalars(select(EscalationPolicyVersion.reason)
+                             .order_by(EscalationPolicyVersion.version)).all()
+    assert versions == ["a", "b"]

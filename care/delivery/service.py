@@ -239,6 +239,12 @@ def set_contact(
     audit(session, at=now, actor=actor.user, channel=actor.channel,
           action="user.notification_channel", entity="user", entity_id=user.id,
           before=before, after=_snapshot(user))
+    if user.id != actor.id and before != _snapshot(user):
+        # Nobody's urgent alerts are redirected without them knowing (found by review).
+        notify(session, user.id, "account",
+               f"{actor.user.display_name} changed how you are told about urgent work: now "
+               f"{user.notify_channel.label.lower()}. If that is wrong, change it on this page.",
+               now)
     return user
 
 

@@ -43,7 +43,7 @@ from care.deterioration.schemas import (
     Spo2ScaleIn,
 )
 from care.directory.access import OVERSEEING_ROLES, Actor
-from care.directory.models import CareHome
+from care.directory.models import CareHome, Pcn
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys import service as journeys
 from care.journeys.ledger import add_event
@@ -344,6 +344,9 @@ def set_escalation_policy(
     except PolicyError as exc:
         raise InvalidInput("the escalation ladder is outside the national floors",
                            errors=[{"field": f, "reason": r} for f, r in exc.errors]) from exc
+    # The PCN's row serialises two saves (a double click, two leads at once): without it the
+    # first ever save has no policy row to lock and the second would fail on the insert.
+    session.get(Pcn, actor.user.pcn_id, with_for_update=True)
     stored = session.get(PcnEscalationPolicy, actor.user.pcn_id, with_for_update=True)
     before = policy_values(recording.policy_for_pcn(session, actor.user.pcn_id))
     if stored is None:

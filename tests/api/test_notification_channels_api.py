@@ -75,6 +75,10 @@ def test_an_admin_sets_anyone_in_their_pcn_and_nobody_else_can(
     r = client.put(f"/api/v1/users/{nurse}/notification-settings", headers=login("admin"),
                    json={"channel": "email", "email": "nurse.a@nhs.net"})
     assert r.status_code == 200 and r.json()["user_id"] == str(nurse)
+    # The nurse is told that someone else changed where their urgent alerts go.
+    told = client.get("/api/v1/notifications", headers=login("nurse.a")).json()
+    items = told["items"] if isinstance(told, dict) else told
+    assert any("changed how you are told about urgent work" in n["message"] for n in items)
     # Someone else's settings do not exist for a colleague, even a clinical lead.
     for username in ("lead", "gp.a"):
         r = client.get(f"/api/v1/users/{nurse}/notification-settings", headers=login(username))
