@@ -133,6 +133,18 @@ def test_an_urgent_step_is_emailed_and_appears_on_the_open_urgent_page(
             page.evaluate("document.activeElement.blur()")
             assert_accessible(page, "/urgent, refreshed in place")
 
+            # A refresh that fails says so on the page (nobody trusts a list that stopped),
+            # and the next one that works clears it.
+            expect(page.locator("#live-stale")).to_be_hidden()
+            page.route("**/urgent/live*", lambda route: route.abort())
+            expect(page.locator("#live-stale")).to_be_visible(timeout=10_000)
+            expect(page.locator("#live-stale")).to_contain_text("could not update itself")
+            page.unroute("**/urgent/live*")
+            expect(page.locator("#live-stale")).to_be_hidden(timeout=10_000)
+            # The failures we caused are logged by the browser and by htmx: expected here.
+            problems = [p for p in problems
+                        if "net::ERR_FAILED" not in p and not p.startswith("htmx:")]
+
             # The email's link (the public address, here the test server) opens the SBARD.
             page.goto(link.replace("https://carejourney.example.nhs.uk", live_url))
             expect(page.locator("h1")).to_have_text("Edith Crawley: urgent response")

@@ -7,9 +7,16 @@ initAll();
 // nobody trusts a list that has stopped updating. Cleared by the next successful refresh.
 const stale = document.getElementById('live-stale');
 if (stale) {
-  document.body.addEventListener('htmx:sendError', () => { stale.hidden = false; });
-  document.body.addEventListener('htmx:responseError', () => { stale.hidden = false; });
+  // Each self-refreshing part counts apart: the header's count refreshing fine must not hide
+  // that the urgent list has stopped.
+  const failing = new Set();
+  const show = () => { stale.hidden = failing.size === 0; };
+  const failed = (event) => { failing.add(event.detail.elt); show(); };
+  document.body.addEventListener('htmx:sendError', failed);
+  document.body.addEventListener('htmx:responseError', failed);
+  // A refresh that hangs (htmx gives up after the configured 15 s) is a failure too.
+  document.body.addEventListener('htmx:timeout', failed);
   document.body.addEventListener('htmx:afterRequest', (event) => {
-    if (event.detail.successful) { stale.hidden = true; }
+    if (event.detail.successful) { failing.delete(event.detail.elt); show(); }
   });
 }
