@@ -317,3 +317,16 @@ def test_two_first_saves_of_a_ladder_at_once_both_land_as_versions(
         versions = s.scalars(select(EscalationPolicyVersion.reason)
                              .order_by(EscalationPolicyVersion.version)).all()
     assert versions == ["a", "b"]
+
+
+def test_no_baseline_is_taken_while_an_escalation_is_open(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """A baseline is the resident's usual score: a calm set during an open escalation is not
+    it (found by review)."""
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+        observe(s, world, rid, NOW, carer_concerned=True)
+        calm = observe(s, world, rid, NOW + timedelta(minutes=10), **NORMAL)
+        assert calm.route.urgency == Urgency.ROUTINE and calm.deterioration is not None
+        assert calm.baseline_set is False

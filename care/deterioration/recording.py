@@ -304,8 +304,10 @@ def record(
     row = _store(session, resident, data, result, the_route, by, now, answering)
     recorded = Recorded(observation=row, news2=result, route=the_route, deterioration=None,
                         escalated=False)
-    # A baseline is the resident's usual state: never a set taken while they are unwell.
-    if result.complete and baseline is None and the_route.urgency == Urgency.ROUTINE:
+    # A baseline is the resident's usual state: never a set taken while they are unwell, nor
+    # one taken while an escalation is still open.
+    if (result.complete and baseline is None and the_route.urgency == Urgency.ROUTINE
+            and open_deterioration(session, resident.id) is None):
         session.add(News2Baseline(resident_id=resident.id, observation_set_id=row.id,
                                   total=result.total, set_by_id=by.id, set_at=now,
                                   reason="First full set of observations recorded while well"))
