@@ -330,3 +330,51 @@ def test_no_baseline_is_taken_while_an_escalation_is_open(
         calm = observe(s, world, rid, NOW + timedelta(minutes=10), **NORMAL)
         assert calm.route.urgency == Urgency.ROUTINE and calm.deterioration is not None
         assert calm.baseline_set is False
+
+
+def test_two_new_care_plan_versions_at_once_never_share_a_number(
+    world: World, sessions: sessionmaker[Session], settings: Settings,
+) -> None:
+    """Whoever makes the next PCSP version waits for the others, so 'current' (the hospital
+    wish and first contact the route follows) is never a coin toss (found by review)."""
+    import threading
+
+    from care.assessments.models import CarePlan
+    from care.assessments.service import current_plan, latest_plan_for_update
+
+    with sessions() as s, s.begin():
+        rid = admit_planned(s, world, settings)
+
+    def add_version(s: Session, reason: str) -> None:
+        latest = latest_plan_for_update(s, rid)
+        assert latest is not None
+        s.add(CarePlan(resident_id=rid, step_id=None, version=latest.version + 1,
+                       goals=latest.goals, actions=latest.actions,
+                       escalation_wishes=latest.escalation_wishes, agreed_with="test",
+                       review_date=latest.review_date, created_by_id=latest.created_by_id,
+                       created_at=NOW, change_reason=reason))
+        s.flush()
+
+    first = sessions()
+    first.begin()
+    add_version(first, "first")
+    done: list[str] = []
+
+    def second() -> None:
+        with sessions() as s, s.begin():
+            add_version(s, "second")
+        done.append("second")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1)
+    assert thread.is_alive()  # waiting on the resident's row
+    first.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert done == ["second"]
+    with sessions() as s:
+        versions = s.scalars(select(CarePlan.version).where(CarePlan.resident_id == rid)
+                             .order_by(CarePlan.version)).all()
+        assert versions == [1, 2, 3]
+        assert current_plan(s, rid).change_reason == "second"  # type: ignore[union-attr]

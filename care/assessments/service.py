@@ -58,13 +58,11 @@ def record_outcome(
         if clinician is not None and step.resident_id is not None:
             named_clinician(session, uuid.UUID(clinician), step.resident_id,
                             "outcome.escalation_wishes.named_clinician_id")
-        latest = session.scalar(
-            select(func.max(CarePlan.version)).where(CarePlan.resident_id == step.resident_id)
-        )
+        latest = latest_plan_for_update(session, step.resident_id)
         plan = CarePlan(
             resident_id=step.resident_id,
             step_id=step.id,
-            version=(latest or 0) + 1,
+            version=(latest.version if latest else 0) + 1,
             goals=outcome["goals"],
             actions=outcome["actions"],
             escalation_wishes=wishes,
@@ -91,6 +89,14 @@ def named_clinician(session: Session, user_id: uuid.UUID, resident_id: uuid.UUID
         raise InvalidInput("must be an active clinician serving the resident's care home",
                            field=field)
     return user
+
+
+def latest_plan_for_update(session: Session, resident_id: Any) -> CarePlan | None:
+    """The newest PCSP version, with the resident's row locked: whoever makes the next version
+    (a PCSP step, a round's agreed change, a first-contact review) waits for the others, so
+    two versions never share a number and "current" is never a coin toss."""
+    session.execute(select(Resident.id).where(Resident.id == resident_id).with_for_update())
+    return current_plan(session, resident_id)
 
 
 def current_plan(session: Session, resident_id: Any) -> CarePlan | None:
@@ -192,9 +198,7 @@ def resolve_first_contact_review(
     actor.require_role(REVIEW_RESOLVERS, "resolve first-contact reviews")
     if review.resolved_at is not None:
         raise Conflict("this first-contact review is already resolved")
-    current = session.scalar(
-        select(CarePlan).where(CarePlan.resident_id == review.resident_id)
-        .order_by(CarePlan.version.desc()).limit(1).with_for_update())
+    current = latest_plan_for_update(session, review.resident_id)
     if current is None or free_text_contact(current.escalation_wishes) is None:
         # A newer plan already says who to contact: coding the old words would overwrite it.
         raise Conflict("the resident's current care plan no longer holds free text for the "

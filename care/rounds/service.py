@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from care.assessments.models import CarePlan
+from care.assessments.service import latest_plan_for_update
 from care.audit.service import record as audit
 from care.clock import end_of_day
 from care.directory.access import Actor
@@ -672,8 +673,7 @@ def _clinician_for(session: Session, user_id: uuid.UUID | None, home_id: uuid.UU
 def _amend_plan(session: Session, actor: Actor, resident_id: uuid.UUID, change: str,
                 now: datetime) -> None:
     """A jointly agreed decision updates the PCSP: a new version saying who changed what, why."""
-    current = session.scalar(select(CarePlan).where(CarePlan.resident_id == resident_id)
-                             .order_by(CarePlan.version.desc()).limit(1).with_for_update())
+    current = latest_plan_for_update(session, resident_id)
     if current is None:
         raise InvalidInput("the resident has no care plan yet to change", field="plan_change")
     session.add(CarePlan(
