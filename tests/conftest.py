@@ -12,10 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.clock import FrozenClock
+from care.directory.models import User
 from care.settings import Settings
+from care.types import Profession, Role
 from carejourney.db_roles import APP_ROLE, with_role
 from tests.db import APP_PASSWORD, reset_and_migrate, test_database_url, truncate_all
-from tests.factories import World, make_world
+from tests.factories import World, make_user, make_world
 
 # A Monday, so working-day arithmetic in tests is easy to follow.
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -74,3 +76,18 @@ def settings() -> Settings:
 def world(clean_db: None, sessions: sessionmaker[Session]) -> World:
     with sessions() as session, session.begin():
         return make_world(session)
+
+
+@pytest.fixture
+def responders(world: World, sessions: sessionmaker[Session]) -> dict[str, User]:
+    """Home A's urgent community response team, community matron and palliative care team
+    (the world itself has none, so a ladder's absent responders can be tested too)."""
+    with sessions() as s, s.begin():
+        return {
+            "ucr": make_user(s, world.pcn, "ucr.a", Role.MDT_MEMBER,
+                             Profession.URGENT_COMMUNITY_RESPONSE, [world.home_a]),
+            "matron": make_user(s, world.pcn, "matron.a", Role.MDT_MEMBER,
+                                Profession.COMMUNITY_MATRON, [world.home_a]),
+            "palliative": make_user(s, world.pcn, "palliative.a", Role.MDT_MEMBER,
+                                    Profession.PALLIATIVE_CARE, [world.home_a]),
+        }

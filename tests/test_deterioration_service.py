@@ -50,8 +50,7 @@ from care.residents.models import Resident, ResidentStatus
 from care.residents.schemas import AdmissionIn, ReadmissionIn
 from care.rounds.models import ResidentEvent, ResidentEventKind
 from care.settings import Settings
-from care.types import Profession, Role
-from tests.factories import ASSESSMENT, PCSP, World, admission, make_user
+from tests.factories import ASSESSMENT, PCSP, World, admission
 
 NOW = datetime.fromisoformat("2026-11-10T14:00:00+00:00")  # a Tuesday afternoon
 NORMAL = {"respiration_rate": 16, "spo2": 97, "on_oxygen": False, "systolic_bp": 130,
@@ -60,19 +59,6 @@ NORMAL = {"respiration_rate": 16, "spo2": 97, "on_oxygen": False, "systolic_bp":
 MEDIUM = {**NORMAL, "respiration_rate": 22, "spo2": 95, "pulse": 105, "temperature": 38.5}
 # RR 25 (3) + SpO2 93 (2) + systolic 105 (1) + pulse 115 (2) = 8: high risk.
 HIGH = {**NORMAL, "respiration_rate": 25, "spo2": 93, "systolic_bp": 105, "pulse": 115}
-
-
-@pytest.fixture
-def responders(world: World, sessions: sessionmaker[Session]) -> dict[str, User]:
-    with sessions() as s, s.begin():
-        return {
-            "ucr": make_user(s, world.pcn, "ucr.a", Role.MDT_MEMBER,
-                             Profession.URGENT_COMMUNITY_RESPONSE, [world.home_a]),
-            "matron": make_user(s, world.pcn, "matron.a", Role.MDT_MEMBER,
-                                Profession.COMMUNITY_MATRON, [world.home_a]),
-            "palliative": make_user(s, world.pcn, "palliative.a", Role.MDT_MEMBER,
-                                    Profession.PALLIATIVE_CARE, [world.home_a]),
-        }
 
 
 def admit_planned(s: Session, world: World, settings: Settings, *,

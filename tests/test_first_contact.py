@@ -192,16 +192,9 @@ def test_outcome_schema_no_longer_claims_a_dnacpr_record() -> None:
 
 
 @pytest.fixture
-def team(world: World, sessions: sessionmaker[Session]) -> dict[str, User]:
-    with sessions() as s, s.begin():
-        return {
-            "ucr": make_user(s, world.pcn, "ucr.a", Role.MDT_MEMBER,
-                             Profession.URGENT_COMMUNITY_RESPONSE, [world.home_a]),
-            "matron": make_user(s, world.pcn, "matron.a", Role.MDT_MEMBER,
-                                Profession.COMMUNITY_MATRON, [world.home_a]),
-            "palliative": make_user(s, world.pcn, "palliative.a", Role.MDT_MEMBER,
-                                    Profession.PALLIATIVE_CARE, [world.home_a]),
-        }
+def team(responders: dict[str, User]) -> dict[str, User]:
+    """The urgent community response team, a matron and the palliative care team of home A."""
+    return responders
 
 
 def admit_planned(s: Session, world: World, settings: Settings,

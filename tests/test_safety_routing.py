@@ -24,7 +24,7 @@ from care.residents.models import Resident
 from care.settings import Settings
 from care.types import Profession, Role
 from tests.factories import World, make_user
-from tests.test_deterioration_service import (  # noqa: F401  (responders is a fixture)
+from tests.test_deterioration_service import (
     HIGH,
     MEDIUM,
     NORMAL,
@@ -32,7 +32,6 @@ from tests.test_deterioration_service import (  # noqa: F401  (responders is a f
     admit_planned,
     observe,
     open_urgent,
-    responders,
 )
 
 
@@ -162,7 +161,7 @@ def test_the_sbard_says_where_the_cpr_decision_is_until_carejourney_holds_it(
 
 def test_the_2_hour_measure_counts_against_the_national_2_hours_not_the_pcns_clock(
     world: World, sessions: sessionmaker[Session], settings: Settings,
-    responders: dict[str, User],  # noqa: F811
+    responders: dict[str, User],
 ) -> None:
     """H-01: the coordinator's 'within 2 hours' is the national standard, whatever clock the
     PCN set; an urgent escalation still waiting after 2 hours is a miss, not left out; same-day

@@ -304,16 +304,16 @@ def record(
     row = _store(session, resident, data, result, the_route, by, now, answering)
     recorded = Recorded(observation=row, news2=result, route=the_route, deterioration=None,
                         escalated=False)
+    current = open_deterioration(session, resident.id, lock=True)
     # A baseline is the resident's usual state: never a set taken while they are unwell, nor
     # one taken while an escalation is still open.
     if (result.complete and baseline is None and the_route.urgency == Urgency.ROUTINE
-            and open_deterioration(session, resident.id) is None):
+            and current is None):
         session.add(News2Baseline(resident_id=resident.id, observation_set_id=row.id,
                                   total=result.total, set_by_id=by.id, set_at=now,
                                   reason="First full set of observations recorded while well"))
         recorded.baseline_set = True
 
-    current = open_deterioration(session, resident.id, lock=True)
     if the_route.urgency != Urgency.ROUTINE and current is None:
         current = _open(session, resident, row, result, the_route, wishes_snapshot, policy,
                         known, by, now)

@@ -255,16 +255,16 @@ def route(situation: Situation, wishes: Wishes, policy: Policy = DEFAULT_POLICY)
     urgency, reasons = urgency_of(situation, policy)
     no_hospital = wishes.hospital_admission == HospitalWish.NO
     community = _community(situation, wishes)
-    emergency_sign = bool(emergency_signs(situation))
-    if emergency_sign and situation.dying_comfort_plan:
+    signs = emergency_signs(situation)
+    if signs and situation.dying_comfort_plan:
         # Dying, with a ReSPECT plan that prioritises comfort: the palliative care team comes
         # to them urgently; 999 stays at the end of the ladder.
         ladder: tuple[Responder, ...] = (Responder.PALLIATIVE_CARE,
                                          Responder.URGENT_COMMUNITY_RESPONSE, Responder.AMBULANCE)
         within: timedelta | None = policy.gp_urgent_within
-        reasons = ["; ".join(emergency_signs(situation)) + ": recognised as dying, with a "
+        reasons = ["; ".join(signs) + ": recognised as dying, with a "
                    "ReSPECT plan prioritising comfort: palliative care team urgently"]
-    elif urgency == Urgency.EMERGENCY and emergency_sign:
+    elif urgency == Urgency.EMERGENCY and signs:
         ladder = (Responder.AMBULANCE,)
         within = timedelta(0)
     elif urgency == Urgency.EMERGENCY and no_hospital:
