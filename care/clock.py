@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+# The one definition of the service's time zone; ``Settings.timezone`` defaults to it.
 CARE_TIMEZONE = "Europe/London"
 
 
+@lru_cache(maxsize=8)
+def zone(tz: str = CARE_TIMEZONE) -> ZoneInfo:
+    return ZoneInfo(tz)
+
+
+def local_datetime(moment: datetime, tz: str = CARE_TIMEZONE) -> datetime:
+    """``moment`` on England's wall clock (BST in summer, GMT in winter)."""
+    return moment.astimezone(zone(tz))
+
+
 def local_date(moment: datetime, tz: str = CARE_TIMEZONE) -> date:
-    """The calendar date people in England see at ``moment`` (BST-aware, not UTC's)."""
-    return moment.astimezone(ZoneInfo(tz)).date()
+    """The calendar date people in England see at ``moment`` (BST-aware, not UTC's).
+
+    Every date derived from an instant goes through here: between midnight and 1am in
+    summer, UTC's date is still yesterday's.
+    """
+    return local_datetime(moment, tz).date()
+
+
+def start_of_day(day: date, tz: str = CARE_TIMEZONE) -> datetime:
+    """Local midnight at the start of ``day``: the base of a deadline counted in days."""
+    return datetime.combine(day, time.min, tzinfo=zone(tz))
 
 
 def end_of_day(day: date, tz: str = CARE_TIMEZONE) -> datetime:
     """The last second of ``day`` in England: what "due by <date>" means for a step."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(tz))
+    return datetime.combine(day, time(23, 59, 59), tzinfo=zone(tz))
 
 
 def local_time(moment: datetime, tz: str = CARE_TIMEZONE) -> str:
     """The wall-clock time people in England see at ``moment``, e.g. "14:30" (BST-aware)."""
-    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    return local_datetime(moment, tz).strftime("%H:%M")
 
 
 class Clock(Protocol):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care.assessments.models import CarePlan
+from care.clock import local_date
 from care.directory.access import load_actor
 from care.directory.models import CareHome, HomeMembership, HomeType, Pcn, User
 from care.directory.service import hash_password
@@ -133,7 +134,7 @@ def seed(
         for n in range(residents_per_home):
             # Spread admissions over the last ~10 weeks; the newest have steps due or overdue.
             days_ago = int(rng.triangular(0, 70, 8))
-            admitted_on = (now - timedelta(days=days_ago)).date()
+            admitted_on = local_date(now - timedelta(days=days_ago))
             practice = OUT_OF_PCN_PRACTICE if rng.random() < 0.1 else rng.choice(PRACTICES)
             data = AdmissionIn(
                 nhs_number=synthetic_nhs_number(rng),
@@ -197,7 +198,7 @@ def _progress(
                                                                     "no"]),
                                   "preferred_contact": "gp"},
             "agreed_with": "resident and daughter",
-            "review_date": (now + timedelta(days=90)).date().isoformat(),
+            "review_date": local_date(now + timedelta(days=90)).isoformat(),
         })
 
 
@@ -228,7 +229,8 @@ def _round_history(
         if index == 2:  # Willow House: nothing recorded, so the sweep marks it missed
             continue
         rnd.status = RoundStatus.PREPARING
-        facts = rounds.resident_facts(session, home.id, last_week.date(), round_id=rnd.id)
+        facts = rounds.resident_facts(session, home.id, local_date(last_week),
+                                      round_id=rnd.id)
         rounds.refresh_agenda(session, rnd, facts, last_week - timedelta(days=2))
         rounds.record_attendance(session, lead, rnd.id, MeetingIn(attendee_ids=[
             users["lead.gp"].id, users["matron"].id, users[f"staff.{STAFF_SUFFIX[index]}"].id,

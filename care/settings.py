@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from care.clock import CARE_TIMEZONE
+
 DeadlineRuleName = Literal["working-days", "calendar-days"]
 
 
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
     prefect_port: int = 4200
     # Unset: on in production (served over HTTPS), off in demo (plain http on localhost).
     cookie_secure: bool = False
-    timezone: str = "Europe/London"
+    timezone: str = CARE_TIMEZONE
     generated_secret: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="after")

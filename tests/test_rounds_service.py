@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -280,3 +280,49 @@ def test_preparation_lead_time_is_configurable(
     clock.set(datetime.fromisoformat("2026-11-09T10:30:00+00:00"))  # Monday, 1 day before
     with sessions() as s, s.begin():
         assert rounds.prepare_round(s, world.home_a.id, clock.now(), short).round_id
+
+
+def test_dates_taken_just_after_midnight_in_summer_are_englands_not_utcs(
+    world: World, sessions: sessionmaker[Session], clock: FrozenClock, settings: Settings
+) -> None:
+    """At 00:30 BST it is already tomorrow in England but still today in UTC: every date the
+    round derives from an instant (a fall, a recognition, a review, 'not in the past') must be
+    England's."""
+    clock.set(datetime.fromisoformat("2026-06-07T10:30:00+01:00"))  # Sunday before the round
+    now = clock.now()
+    with sessions() as s, s.begin():
+        frail = admit(s, world, now, settings, date(2026, 3, 1))
+        settle(s, world, frail.id, now, settings)  # type: ignore[attr-defined]
+        rnd_id = rounds.prepare_round(s, world.home_a.id, now, settings).round_id
+        assert rnd_id is not None
+    # Wednesday 00:30 in England = Tuesday 23:30 UTC (the system clock is UTC).
+    clock.set(datetime.fromisoformat("2026-06-09T23:30:00+00:00"))
+    now = clock.now()
+    england_today, utc_today = date(2026, 6, 10), now.astimezone(UTC).date()
+    assert utc_today == date(2026, 6, 9)
+    with sessions() as s, s.begin():
+        rounds.nominate(s, load_actor(s, world.users["staff.a"]), NominationIn(
+            resident_id=frail.id, reason="found on the floor", fall=True),  # type: ignore[attr-defined]
+            now, settings)
+        lead = load_actor(s, world.users["lead"])
+        rounds.add_to_agenda(s, lead, rnd_id, AddToAgendaIn(
+            resident_id=frail.id, reason="fall overnight"), now)  # type: ignore[attr-defined]
+        item = s.scalars(select(AgendaItem).where(AgendaItem.resident_id == frail.id)).one()  # type: ignore[attr-defined]
+    with sessions() as s, s.begin(), pytest.raises(InvalidInput, match="past"):
+        rounds.record_decision(s, load_actor(s, world.users["lead"]), item.id, DecisionIn(
+            response="clinical_input", clinician_id=world.users["gp.a"].id,
+            by_date=utc_today, notes="see today"), now, settings)
+    with sessions() as s, s.begin():
+        rounds.record_decision(s, load_actor(s, world.users["lead"]), item.id, DecisionIn(
+            response="clinical_input", clinician_id=world.users["gp.a"].id,
+            by_date=england_today, notes="see today", end_of_life=True), now, settings)
+    with sessions() as s, s.begin():
+        review = s.scalars(select(Step).where(Step.kind == StepKind.CLINICAL_REVIEW)).one()
+        journeys.complete_step(s, load_actor(s, world.users["gp.a"]), review.id, {
+            "contact": "in_person", "outcome": "Bruised hip; walking."}, now, settings)
+    with sessions() as s:
+        on = {e.kind: e.on for e in s.scalars(select(ResidentEvent).where(
+            ResidentEvent.resident_id == frail.id, ResidentEvent.created_at == now))}  # type: ignore[attr-defined]
+        assert on == {ResidentEventKind.FALL: england_today,
+                      ResidentEventKind.END_OF_LIFE: england_today,
+                      ResidentEventKind.ROUND_REVIEW: england_today}

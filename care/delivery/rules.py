@@ -13,7 +13,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+
+from care.clock import CARE_TIMEZONE, local_datetime
 
 #: The in-app notification kinds (``notify()`` callers) and the one this module adds.
 URGENT = "urgent"
@@ -79,14 +80,14 @@ class Message:
 
 
 def _when(due_at: datetime, tz: str) -> str:
-    local = due_at.astimezone(ZoneInfo(tz))
+    local = local_datetime(due_at, tz)
     clock = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
     return f"{clock} on {local.day} {local:%B}"
 
 
 def compose(
     *, headline: str, detail: str | None, due_at: datetime | None, url: str, reference: str,
-    settings_url: str, channel_label: str, tz: str = "Europe/London",
+    settings_url: str, channel_label: str, tz: str = CARE_TIMEZONE,
 ) -> Message:
     """The email and the text message for one alert: what kind, by when, a link, a reference.
 

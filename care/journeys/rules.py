@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import holidays
 
-from care.clock import end_of_day
+from care.clock import CARE_TIMEZONE, end_of_day
 from care.journeys.models import Stage, StepKind, StepStatus
 
 # ---------------------------------------------------------------- deadlines (invariant 6)
@@ -43,7 +43,7 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
-def deadline_after(base: date, *, rule: str, days: int, tz: str = "Europe/London") -> Deadline:
+def deadline_after(base: date, *, rule: str, days: int, tz: str = CARE_TIMEZONE) -> Deadline:
     """Due at the end of the last allowed day, local time.
 
     Source: GP contract 2023/24 (EHCH): assessment and PCSP "within 7 working days" of

@@ -8,13 +8,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
+from care.clock import start_of_day
 from care.directory.access import ASSIGNING_ROLES, Actor
 from care.directory.models import HomeMembership, User
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -131,8 +131,7 @@ def _open_step(
         home_id=episode.home_id,
         due_at=deadline.due_at,
         deadline_rule=deadline.rule,
-        deadline_base=datetime.combine(episode.started_on, datetime.min.time(),
-                                       ZoneInfo(settings.timezone)),
+        deadline_base=start_of_day(episode.started_on, settings.timezone),
         priority=STEP_TYPES[kind].priority,
         journey_id=journey.id,
         resident_id=journey.resident_id,

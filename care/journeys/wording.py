@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-DEFAULT_TZ = "Europe/London"
+from care.clock import CARE_TIMEZONE, local_date, local_datetime
+
+DEFAULT_TZ = CARE_TIMEZONE
 
 
 def _plural(n: int, unit: str) -> str:
@@ -19,10 +20,8 @@ def due_in_words(due_at: datetime, now: datetime, tz: str = DEFAULT_TZ) -> str:
     so a step due tonight is "due today" all day and "1 day overdue" tomorrow morning.
     Source: NHS service manual, content style guide (dates and times in plain words).
     """
-    zone = ZoneInfo(tz)
-    due_local = due_at.astimezone(zone)
-    now_local = now.astimezone(zone)
-    days = (due_local.date() - now_local.date()).days
+    due_local = local_datetime(due_at, tz)
+    days = (due_local.date() - local_date(now, tz)).days
     if due_at >= now:
         left = due_at - now
         if left < timedelta(hours=1):
@@ -47,13 +46,13 @@ def is_overdue(due_at: datetime, now: datetime) -> bool:
 
 def date_in_words(value: datetime, tz: str = DEFAULT_TZ) -> str:
     """A local date as NHS.UK writes it: "11 November 2026"."""
-    local = value.astimezone(ZoneInfo(tz))
+    local = local_datetime(value, tz)
     return f"{local.day} {local:%B %Y}"
 
 
 def datetime_in_words(value: datetime, tz: str = DEFAULT_TZ) -> str:
     """A local date and time: "2 November 2026 at 9:05am"."""
-    local = value.astimezone(ZoneInfo(tz))
+    local = local_datetime(value, tz)
     hour = local.hour % 12 or 12
     suffix = "am" if local.hour < 12 else "pm"
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{suffix}"

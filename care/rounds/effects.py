@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from care.clock import end_of_day
+from care.clock import end_of_day, local_date
 from care.directory.models import User
 from care.journeys.ledger import NewStep, open_step
 from care.journeys.models import Step, StepKind
@@ -32,7 +32,8 @@ def record_outcome(
         return
     kind = ResidentEventKind.ROUND_REVIEW if step.kind in REVIEWS else EVENT_FOR_KIND.get(step.kind)
     if kind is not None:
-        session.add(ResidentEvent(resident_id=step.resident_id, kind=kind, on=now.date(),
+        session.add(ResidentEvent(resident_id=step.resident_id, kind=kind,
+                                  on=local_date(now, settings.timezone),
                                   recorded_by_id=actor.id, step_id=step.id, data=outcome,
                                   created_at=now))
     review_on = outcome.get("review_on") if step.kind in REVIEWS else None

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
+from care.clock import CARE_TIMEZONE, local_datetime, zone
 from care.residents.models import DementiaStatus
 
 
@@ -210,15 +210,15 @@ def build_agenda(
 # ---------------------------------------------------------------- the schedule
 
 
-def round_start(week_of: date, weekday: int, at: time, tz: str = "Europe/London") -> datetime:
+def round_start(week_of: date, weekday: int, at: time, tz: str = CARE_TIMEZONE) -> datetime:
     """The home's round in the ISO week containing ``week_of`` (its agreed day and time)."""
     monday = week_of - timedelta(days=week_of.weekday())
-    return datetime.combine(monday + timedelta(days=weekday), at, tzinfo=ZoneInfo(tz))
+    return datetime.combine(monday + timedelta(days=weekday), at, tzinfo=zone(tz))
 
 
-def next_round(now: datetime, weekday: int, at: time, tz: str = "Europe/London") -> datetime:
+def next_round(now: datetime, weekday: int, at: time, tz: str = CARE_TIMEZONE) -> datetime:
     """The home's next round starting at or after ``now``."""
-    local = now.astimezone(ZoneInfo(tz))
+    local = local_datetime(now, tz)
     this_week = round_start(local.date(), weekday, at, tz)
     return this_week if this_week >= local else round_start(
         local.date() + timedelta(days=7), weekday, at, tz)
@@ -229,7 +229,7 @@ def preparation_opens(round_at: datetime, policy: Policy = DEFAULT_POLICY) -> da
     return round_at - timedelta(days=policy.prepare_days_before)
 
 
-def iso_week(moment: datetime, tz: str = "Europe/London") -> str:
+def iso_week(moment: datetime, tz: str = CARE_TIMEZONE) -> str:
     """A round's natural key: the ISO week of the round in local time, e.g. '2026-W48'."""
-    year, week, _ = moment.astimezone(ZoneInfo(tz)).isocalendar()
+    year, week, _ = local_datetime(moment, tz).isocalendar()
     return f"{year}-W{week:02d}"

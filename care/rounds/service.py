@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from care.assessments.models import CarePlan
 from care.assessments.service import latest_plan_for_update
 from care.audit.service import record as audit
-from care.clock import end_of_day
+from care.clock import end_of_day, local_date, local_datetime
 from care.directory.access import Actor
 from care.directory.models import CareHome, HomeMembership, User
 from care.errors import Conflict, InvalidInput, NotFound
@@ -127,7 +126,7 @@ def resident_facts(
     overdue = dict(session.execute(
         select(Step.resident_id, func.count())
         .where(Step.resident_id.in_(ids), Step.status.in_(OPEN_STATUSES),
-               Step.due_at < end_of_day(today, "Europe/London") - timedelta(days=1))
+               Step.due_at < end_of_day(today) - timedelta(days=1))
         .group_by(Step.resident_id)
     ).tuples().all())
     nominations: dict[uuid.UUID, list[NominationFact]] = {}
@@ -215,7 +214,8 @@ def prepare_round(
                      "the home or family are worried about, remove any with a reason.",
     ), now):
         result.opened.append(StepKind.PREPARE_ROUND.value)
-    facts = resident_facts(session, home.id, now.date(), policy, round_id=rnd.id)
+    facts = resident_facts(session, home.id, local_date(now, settings.timezone), policy,
+                           round_id=rnd.id)
     result.agenda_size = len(refresh_agenda(session, rnd, facts, now, policy))
     result.opened += open_side_steps(session, home, rnd, facts, now, settings, policy)
     return result
@@ -239,9 +239,9 @@ def prepare_round_now(
     round_at = next_round(now, home.round_weekday, home.round_time, settings.timezone)
     opens = preparation_opens(round_at, policy)
     if now < opens:
-        local = ZoneInfo(settings.timezone)
-        raise Conflict(f"the round on {round_at.astimezone(local):%a %d %b %H:%M} can be "
-                       f"prepared from {opens.astimezone(local):%a %d %b %H:%M}")
+        tz = settings.timezone
+        raise Conflict(f"the round on {local_datetime(round_at, tz):%a %d %b %H:%M} can be "
+                       f"prepared from {local_datetime(opens, tz):%a %d %b %H:%M}")
     result = prepare_round(session, home_id, now, settings, policy)
     rnd = session.get(HomeRound, result.round_id)
     assert rnd is not None
@@ -285,7 +285,7 @@ def refresh_agenda(
         .where(AgendaItem.round_id == rnd.id)))
     removed = frozenset(str(r) for r, i in items.items() if i.removed_at is not None)
     agenda = {uuid.UUID(e.resident_key): e for e in build_agenda(
-        {str(k): v for k, v in facts.items()}, now.date(), policy, removed=removed)}
+        {str(k): v for k, v in facts.items()}, local_date(now), policy, removed=removed)}
     for resident_id, entry in agenda.items():
         reasons = [{"reason": i.reason.value, "text": i.text, "score": i.score}
                    for i in entry.inclusions]
@@ -331,7 +331,8 @@ def open_side_steps(
         Step.resident_id.in_(facts), Step.kind == StepKind.MEDICATION_REVIEW,
         Step.status.in_(OPEN_STATUSES))))
     opened: list[str] = []
-    later = end_of_day(now.date() + timedelta(days=28), settings.timezone)
+    today = local_date(now, settings.timezone)
+    later = end_of_day(today + timedelta(days=28), settings.timezone)
 
     def side(resident_id: uuid.UUID, key: str, kind: StepKind, title: str, due: datetime,
              profession: str | None, instructions: str) -> None:
@@ -343,8 +344,8 @@ def open_side_steps(
         ), now):
             opened.append(kind.value)
 
-    due_smr = [r for r, f in facts.items() if smr_due(f, now.date(), policy) and r not in open_smr]
-    due_smr.sort(key=lambda r: _smr_rank(facts[r], now.date()))
+    due_smr = [r for r, f in facts.items() if smr_due(f, today, policy) and r not in open_smr]
+    due_smr.sort(key=lambda r: _smr_rank(facts[r], today))
     # A few per round, however often the round is prepared.
     this_round = session.scalar(select(func.count()).select_from(Step).where(
         Step.home_round_id == rnd.id, Step.kind == StepKind.MEDICATION_REVIEW)) or 0
@@ -479,7 +480,8 @@ def nominate(session: Session, actor: Actor, data: NominationIn, now: datetime,
     session.add(nomination)
     if data.fall:
         session.add(ResidentEvent(resident_id=resident.id, kind=ResidentEventKind.FALL,
-                                  on=now.date(), note=data.reason, recorded_by_id=actor.id,
+                                  on=local_date(now, settings.timezone), note=data.reason,
+                                  recorded_by_id=actor.id,
                                   created_at=now))
     session.flush()
     audit(session, at=now, actor=actor.user, channel=actor.channel, action="round.nominate",
@@ -487,7 +489,8 @@ def nominate(session: Session, actor: Actor, data: NominationIn, now: datetime,
           after={"reason": data.reason, "by_family": data.by_family, "fall": data.fall})
     rnd = _preparing_round(session, resident.home_id)
     if rnd is not None:
-        refresh_agenda(session, rnd, resident_facts(session, resident.home_id, now.date(),
+        refresh_agenda(session, rnd, resident_facts(session, resident.home_id,
+                                                    local_date(now, settings.timezone),
                                                     round_id=rnd.id), now)
     return nomination
 
@@ -599,7 +602,7 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
     _require_open_agenda(rnd)
     if session.scalar(select(AgendaDecision.id).where(AgendaDecision.item_id == item.id)):
         raise Conflict("a response has already been agreed for this resident at this round")
-    if data.by_date is not None and data.by_date < now.date():
+    if data.by_date is not None and data.by_date < local_date(now, settings.timezone):
         raise InvalidInput("must not be in the past", field="by_date")
     resident = session.get(Resident, item.resident_id)
     journey_id = session.scalar(select(Journey.id).where(Journey.resident_id == item.resident_id))
@@ -641,7 +644,8 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
         _amend_plan(session, actor, resident.id, data.plan_change, now)
     if data.end_of_life:
         session.add(ResidentEvent(resident_id=resident.id, kind=ResidentEventKind.END_OF_LIFE,
-                                  on=now.date(), note="Recognised by the MDT at the home round",
+                                  on=local_date(now, settings.timezone),
+                                  note="Recognised by the MDT at the home round",
                                   recorded_by_id=actor.id, created_at=now))
         item.end_of_life = True
     rnd.status = RoundStatus.AGREED if rnd.status != RoundStatus.AGREED else rnd.status
