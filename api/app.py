@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from api import openapi, problems
 from api.context import AppContext
 from api.security import SecurityHeaders
+from care import composition
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -24,6 +25,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     app.state.ctx = ctx
+    composition.install()
     problems.install(app)
     app.add_middleware(SecurityHeaders)
 

@@ -1,7 +1,7 @@
 """The JSON shapes of the public API (/api/v1), and how domain objects map onto them.
 
 Inputs for admissions and residence changes live in ``care/residents/schemas.py``; step
-outcomes are validated by the step kind's own form (``care/journeys/steps.py``).
+outcomes are validated by the step kind's own form (declared in ``care/<domain>/steps.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from care.journeys.models import (
     Notification,
     Stage,
     Step,
-    StepKind,
     StepStatus,
 )
 from care.residents.models import DementiaStatus, Resident, ResidentStatus
@@ -217,7 +216,7 @@ class StepOut(BaseModel):
     candidate_profession: str | None = Field(
         default=None, description="Only this profession may take the step")
     instructions: str | None = None
-    kind: StepKind
+    kind: str = Field(description="The step kind, declared by its domain (GET /api/v1/pathway)")
     title: str
     status: StepStatus
     priority: int = Field(description="1 = urgent ... 3 = routine")

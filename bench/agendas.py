@@ -26,11 +26,12 @@ import uvicorn
 from sqlalchemy import create_engine, event, insert, text
 
 from bench.harness import percentile, summary_ms, unique_nhs_number
+from care.assessments.kinds import AssessmentStep
 from care.db import make_session_factory, unit_of_work
 from care.demo import DEMO_PASSWORD
 from care.directory.models import CareHome, HomeMembership, HomeType, Pcn, User
 from care.directory.service import hash_password
-from care.journeys.models import Journey, JourneyStatus, Stage, Step, StepKind, StepStatus
+from care.journeys.models import Journey, JourneyStatus, Stage, Step, StepStatus
 from care.residents.models import (
     DementiaStatus,
     Episode,
@@ -90,7 +91,7 @@ def load_icb(engine_url: str, homes: int, per_home: int) -> list[uuid.UUID]:
                 id=journey_id, resident_id=resident_id, home_id=home_id, stage=stage,
                 status=JourneyStatus.ACTIVE, current_episode_id=episode_id, started_at=NOW,
                 version=1))
-            for kind in (StepKind.HOLISTIC_ASSESSMENT, StepKind.PCSP):
+            for kind in (AssessmentStep.HOLISTIC_ASSESSMENT, AssessmentStep.PCSP):
                 done = not new
                 step_rows.append(dict(
                     id=uuid.uuid4(), dedupe_key=f"{episode_id}:{kind.value}",

@@ -15,13 +15,15 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from care import composition
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import CarePlan
 from care.clock import local_date
 from care.directory.access import load_actor
 from care.directory.models import CareHome, HomeMembership, HomeType, Pcn, User
 from care.directory.service import hash_password
 from care.journeys import service as journeys
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
 from care.residents import service as residents
 from care.residents.models import DementiaStatus, Resident
 from care.residents.schemas import AdmissionIn
@@ -96,6 +98,7 @@ def seed(
     password: str = DEMO_PASSWORD, seed_value: int = 2026,
 ) -> DemoSummary:
     """Create the demo world in the caller's transaction."""
+    composition.install()
     rng = random.Random(seed_value)
     pcn = Pcn(name="Riverside Primary Care Network", ods_code="U99999",
               practice_ods_codes=[code for code, _ in PRACTICES])
@@ -176,7 +179,7 @@ def _progress(
     clinician = load_actor(session, rng.choice(clinicians))
     if done_assessment:
         assessed_at = min(now, admitted_at + timedelta(days=rng.randint(1, 4), hours=3))
-        _complete(session, clinician, journey_id, StepKind.HOLISTIC_ASSESSMENT, assessed_at,
+        _complete(session, clinician, journey_id, AssessmentStep.HOLISTIC_ASSESSMENT, assessed_at,
                   settings, {
             "physical": "Type 2 diabetes, diet controlled; osteoarthritis of both knees.",
             "psychological": "Mild cognitive impairment; low mood since moving in.",
@@ -188,7 +191,7 @@ def _progress(
         })
     if done_plan:
         planned_at = min(now, admitted_at + timedelta(days=rng.randint(5, 9), hours=5))
-        _complete(session, clinician, journey_id, StepKind.PCSP, planned_at, settings, {
+        _complete(session, clinician, journey_id, AssessmentStep.PCSP, planned_at, settings, {
             "goals": [{"description": "Walk to the garden every day with the frame"}],
             "actions": [{"description": "Physiotherapy review for mobility",
                          "owner": "physiotherapist"},
@@ -202,7 +205,7 @@ def _progress(
         })
 
 
-def _complete(session: Session, actor: object, journey_id: uuid.UUID, kind: StepKind,
+def _complete(session: Session, actor: object, journey_id: uuid.UUID, kind: str,
               now: datetime, settings: Settings, outcome: dict[str, object]) -> None:
     step = session.scalar(select(Step).where(Step.journey_id == journey_id, Step.kind == kind,
                                              Step.status == StepStatus.READY))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from care import composition
 from care.clock import Clock, SystemClock
 from care.db import make_engine, make_session_factory
 from care.settings import Settings, get_settings
@@ -29,6 +30,7 @@ _lock = threading.Lock()
 
 def configure(runtime: Runtime) -> None:
     global _runtime
+    composition.install()
     _runtime = runtime
 
 
@@ -36,6 +38,7 @@ def get_runtime() -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
+            composition.install()
             settings = get_settings()
             if not settings.database_url:
                 raise RuntimeError(

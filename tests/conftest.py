@@ -11,6 +11,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from care import composition
 from care.clock import FrozenClock
 from care.directory.models import User
 from care.settings import Settings
@@ -21,6 +22,9 @@ from tests.factories import World, make_user, make_world
 
 # A Monday, so working-day arithmetic in tests is easy to follow.
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+# Every domain's step types, the reactions between domains and the pathway versions.
+composition.install()
 
 
 @pytest.fixture(scope="session")

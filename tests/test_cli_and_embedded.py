@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from care.journeys.models import Step, StepKind
+from care.assessments.kinds import AssessmentStep
+from care.journeys.models import Step
 from carejourney.db_roles import least_privilege_problems, with_role
 from tests.factories import World, admission
 
@@ -103,7 +104,7 @@ def test_cli_admits_a_resident_and_refuses_bad_input(
     result = json.loads(good.stdout.strip().splitlines()[-1])
     with sessions() as s:
         step = s.scalars(select(Step).where(Step.journey_id == result["journey_id"])).one()
-        assert step.kind == StepKind.HOLISTIC_ASSESSMENT
+        assert step.kind == AssessmentStep.HOLISTIC_ASSESSMENT
     again = _cli(database_url, *common, "--nhs-number", body["nhs_number"])
     assert again.returncode == 2 and "already has an active admission" in again.stderr
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.clock import FrozenClock
 from care.db import unit_of_work
 from care.delivery import outbox
@@ -24,7 +25,7 @@ from care.deterioration.models import Deterioration, DeteriorationStatus
 from care.directory.access import load_actor
 from care.directory.models import NotifyChannel, User
 from care.journeys import service as journeys
-from care.journeys.models import Notification, Step, StepKind, StepStatus
+from care.journeys.models import Notification, Step, StepStatus
 from care.settings import Settings
 from care.types import Profession, Role
 from tests import alerts
@@ -295,7 +296,7 @@ def test_only_urgent_work_goes_out_of_the_app(
     with sessions() as s, s.begin():
         coordinator = load_actor(s, s.get(User, world.users["coord"].id))  # type: ignore[arg-type]
         assessment = s.scalars(select(Step).where(
-            Step.resident_id == rid, Step.kind == StepKind.HOLISTIC_ASSESSMENT)).one()
+            Step.resident_id == rid, Step.kind == AssessmentStep.HOLISTIC_ASSESSMENT)).one()
         journeys.assign_step(s, coordinator, assessment.id, nurse.id, NOW)
     with sessions() as s:
         assert deliveries(s) == []

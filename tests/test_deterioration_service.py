@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.deterioration import ladder, service
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -36,15 +38,7 @@ from care.directory.models import User
 from care.errors import Conflict, Forbidden, InvalidInput
 from care.journeys import escalation
 from care.journeys import service as journeys
-from care.journeys.models import (
-    Journey,
-    Notification,
-    Stage,
-    Step,
-    StepEscalation,
-    StepKind,
-    StepStatus,
-)
+from care.journeys.models import Journey, Notification, Stage, Step, StepEscalation, StepStatus
 from care.residents import service as residents
 from care.residents.models import Resident, ResidentStatus
 from care.residents.schemas import AdmissionIn, ReadmissionIn
@@ -71,7 +65,8 @@ def admit_planned(s: Session, world: World, settings: Settings, *,
     nurse = load_actor(s, world.users["nurse.a"])
     pcsp = {**PCSP, "escalation_wishes": {"hospital_admission": hospital,
                                           "preferred_contact": contact}}
-    for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT), (StepKind.PCSP, pcsp)):
+    for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                          (AssessmentStep.PCSP, pcsp)):
         step = s.scalars(select(Step).where(Step.resident_id == resident.id,
                                             Step.kind == kind)).one()
         journeys.complete_step(s, nurse, step.id, outcome, NOW - timedelta(days=28), settings)
@@ -86,7 +81,7 @@ def observe(s: Session, world: World, resident_id: uuid.UUID, now: datetime,
 
 def open_urgent(s: Session, resident_id: uuid.UUID) -> list[Step]:
     return list(s.scalars(select(Step).where(
-        Step.resident_id == resident_id, Step.kind == StepKind.URGENT_RESPONSE,
+        Step.resident_id == resident_id, Step.kind == DeteriorationStep.URGENT_RESPONSE,
         Step.status.in_([StepStatus.READY, StepStatus.CLAIMED])).order_by(Step.opened_at)))
 
 
@@ -106,14 +101,15 @@ def test_concern_with_news2_zero_still_escalates_and_is_seen_at_once(
     with sessions() as s:
         gp = load_actor(s, world.users["gp.a"])
         page = journeys.list_steps(s, gp, journeys.StepFilters(status="open"), NOW)
-        urgent = [step for step, _ in page.items if step.kind == StepKind.URGENT_RESPONSE]
+        urgent = [step for step, _ in page.items if step.kind == DeteriorationStep.URGENT_RESPONSE]
         assert len(urgent) == 1
         step = urgent[0]
         # Wishes "contact the GP first": the GP, then the community matron.
         assert step.candidate_profession == "gp" and step.title == "Same-day review: GP"
         assert step.due_at == NOW + timedelta(hours=6)
         assert "Staff concerned" in (step.instructions or "")
-        repeat = s.scalars(select(Step).where(Step.kind == StepKind.REPEAT_OBSERVATIONS)).one()
+        repeat = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS)).one()
         assert repeat.candidate_profession == "care_home_staff"
         assert repeat.due_at == NOW + timedelta(hours=4)
         event = s.scalars(select(ResidentEvent).where(
@@ -224,7 +220,7 @@ def test_unacknowledged_urgent_step_escalates_once_per_level(
                            "community_matron"]
     with sessions() as s:
         steps = s.scalars(select(Step).where(Step.deterioration_id == det_id,
-                                             Step.kind == StepKind.URGENT_RESPONSE)
+                                             Step.kind == DeteriorationStep.URGENT_RESPONSE)
                           .order_by(Step.opened_at)).all()
         assert [st.candidate_profession for st in steps] == [
             "urgent_community_response", "gp", "community_matron"]
@@ -277,7 +273,7 @@ def test_acknowledgement_stops_the_ladder(
         assert det.outcome == ResponseOutcome.SEEN_IN_HOME and det.decided_by_id == ucr.id
         assert det.closed_at is not None and det.respond_by is not None
         assert det.closed_at <= det.respond_by  # within the 2-hour clock
-        assert not s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).all()
+        assert not s.scalars(select(Step).where(Step.kind == DeteriorationStep.AE_REVIEW)).all()
 
 
 def test_admission_pauses_the_journey_and_return_restarts_the_7_day_clocks(
@@ -297,9 +293,11 @@ def test_admission_pauses_the_journey_and_return_restarts_the_7_day_clocks(
     with sessions() as s:
         journey = s.scalars(select(Journey).where(Journey.resident_id == rid)).one()
         assert journey.stage == Stage.IN_HOSPITAL
-        repeat = s.scalars(select(Step).where(Step.kind == StepKind.REPEAT_OBSERVATIONS)).one()
+        repeat = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS)).one()
         assert repeat.status == StepStatus.CANCELLED  # no observations while in hospital
-        review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
+        review = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.AE_REVIEW)).one()
         assert review.candidate_profession == "community_matron" and review.is_open
     with sessions() as s, s.begin():
         staff = load_actor(s, world.users["staff.a"])
@@ -312,7 +310,7 @@ def test_admission_pauses_the_journey_and_return_restarts_the_7_day_clocks(
                                      back, settings)
     with sessions() as s:
         steps = s.scalars(select(Step).where(
-            Step.resident_id == rid, Step.kind == StepKind.HOLISTIC_ASSESSMENT,
+            Step.resident_id == rid, Step.kind == AssessmentStep.HOLISTIC_ASSESSMENT,
             Step.status == StepStatus.READY)).all()
         assert len(steps) == 1
         # 7 working days from Saturday 14 November: Tuesday 24 November, end of day.
@@ -335,7 +333,8 @@ def test_every_ae_attendance_is_queued_for_the_matron(
     with sessions() as s, s.begin():
         matron = load_actor(s, responders["matron"])
         assert [r.id for _, r in service.ae_attendances(s, matron)] == [rid]
-        review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
+        review = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.AE_REVIEW)).one()
         journeys.complete_step(s, matron, review.id, {
             "summary": "Fast AF; treated in A&E.", "avoidable": False,
             "learning": "Home to call UCR first for palpitations."}, NOW + timedelta(days=2),
@@ -344,7 +343,8 @@ def test_every_ae_attendance_is_queued_for_the_matron(
         # Conveyed and sent home: still a resident, journey not paused.
         assert s.scalar(select(Resident.status).where(Resident.id == rid)) == \
             ResidentStatus.RESIDENT
-        review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
+        review = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.AE_REVIEW)).one()
         assert review.status == StepStatus.COMPLETED
 
 
@@ -361,13 +361,13 @@ def test_worse_observations_take_the_more_urgent_route(
         assert worse.escalated and worse.deterioration.id == first.deterioration.id
         assert worse.deterioration.urgency == Urgency.EMERGENCY
     with sessions() as s:
-        steps = s.scalars(select(Step).where(Step.kind == StepKind.URGENT_RESPONSE)
+        steps = s.scalars(select(Step).where(Step.kind == DeteriorationStep.URGENT_RESPONSE)
                           .order_by(Step.opened_at)).all()
         assert [st.status for st in steps] == [StepStatus.CANCELLED, StepStatus.CLAIMED]
         assert steps[0].cancelled_reason == "superseded: now emergency"
         assert steps[1].title.startswith("Call 999")
         # The second set answered the repeat-observations step the first one asked for.
-        repeats = s.scalars(select(Step).where(Step.kind == StepKind.REPEAT_OBSERVATIONS)
+        repeats = s.scalars(select(Step).where(Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS)
                             .order_by(Step.opened_at)).all()
         assert [r.status for r in repeats] == [StepStatus.COMPLETED, StepStatus.READY]
         assert repeats[1].due_at == NOW + timedelta(minutes=40 + 15)
@@ -382,7 +382,7 @@ def test_repeat_observations_step_completed_with_a_set(
         observe(s, world, rid, NOW, **NORMAL, soft_signs=["more_sleepy"])
     with sessions() as s:
         repeat_id = s.scalars(select(Step.id).where(
-            Step.kind == StepKind.REPEAT_OBSERVATIONS)).one()
+            Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS)).one()
     with pytest.raises(InvalidInput) as refused, sessions() as s, s.begin():
         staff = load_actor(s, world.users["staff.a"])
         journeys.complete_step(s, staff, repeat_id, {**NORMAL, "spo2": 101},
@@ -400,7 +400,8 @@ def test_repeat_observations_step_completed_with_a_set(
         assert done.outcome and done.outcome["observation_set_id"] == str(sets[1].id)
         # Still open, so the next one is asked for.
         assert s.scalar(select(func.count()).select_from(Step).where(
-            Step.kind == StepKind.REPEAT_OBSERVATIONS, Step.status == StepStatus.READY)) == 1
+            Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS,
+            Step.status == StepStatus.READY)) == 1
 
 
 def test_implausible_values_are_refused_field_by_field_and_nothing_is_stored(
@@ -634,7 +635,8 @@ def test_a_hospital_stay_recorded_directly_is_the_escalations_outcome(
         det = s.get(Deterioration, det_id)
         assert det is not None and det.status == DeteriorationStatus.CLOSED
         assert det.outcome == ResponseOutcome.ADMITTED
-        review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
+        review = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.AE_REVIEW)).one()
         assert review.is_open and review.due_at.date() == date(2026, 11, 17)
         assert not open_urgent(s, rid)
 

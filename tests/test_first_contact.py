@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.assessments import service as assessments
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import CarePlan, FirstContactReview
 from care.assessments.rules import contact_words
 from care.assessments.schemas import (
@@ -25,6 +26,7 @@ from care.assessments.schemas import (
 )
 from care.audit.models import AuditEvent
 from care.deterioration import service
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.recording import first_responder, wishes_of
 from care.deterioration.routes import Responder, Situation, Urgency, route
 from care.deterioration.schemas import ObservationsIn
@@ -32,8 +34,8 @@ from care.directory.access import load_actor
 from care.directory.models import User
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound
 from care.journeys import service as journeys
-from care.journeys.models import Notification, Step, StepKind, StepStatus
-from care.journeys.steps import STEP_TYPES
+from care.journeys.models import Notification, Step, StepStatus
+from care.journeys.registry import step_type
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn
 from care.rounds.models import ResidentEvent, ResidentEventKind
@@ -179,7 +181,7 @@ def test_codes_are_accepted() -> None:
 
 
 def test_outcome_schema_no_longer_claims_a_dnacpr_record() -> None:
-    schema = json.dumps(STEP_TYPES[StepKind.PCSP].outcome_schema())
+    schema = json.dumps(step_type(AssessmentStep.PCSP).outcome_schema())
     assert "recorded separately" not in schema and "recorded elsewhere" not in schema
     assert "does not yet hold CPR or ReSPECT decisions" in schema
     assert "ReSPECT form or DNACPR record held by the home" in schema
@@ -206,7 +208,8 @@ def admit_planned(s: Session, world: World, settings: Settings,
         NOW - timedelta(days=30), settings)
     nurse = load_actor(s, world.users["nurse.a"])
     pcsp = {**PCSP, "escalation_wishes": {"hospital_admission": "discuss_first", **wishes}}
-    for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT), (StepKind.PCSP, pcsp)):
+    for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                          (AssessmentStep.PCSP, pcsp)):
         step = s.scalars(select(Step).where(Step.resident_id == resident.id,
                                             Step.kind == kind)).one()
         journeys.complete_step(s, nurse, step.id, outcome, NOW - timedelta(days=28), settings)
@@ -242,7 +245,7 @@ def concern(s: Session, world: World, rid: uuid.UUID, at: datetime = NOW) -> Any
 
 def urgent_steps(s: Session, rid: uuid.UUID) -> list[Step]:
     return list(s.scalars(select(Step).where(
-        Step.resident_id == rid, Step.kind == StepKind.URGENT_RESPONSE,
+        Step.resident_id == rid, Step.kind == DeteriorationStep.URGENT_RESPONSE,
         Step.status.in_([StepStatus.READY, StepStatus.CLAIMED]))))
 
 
@@ -473,7 +476,7 @@ def test_a_new_pcsp_with_a_code_settles_the_review(
         rid = legacy_plan(s, world, settings, "not GP")
         review_id = s.scalars(select(FirstContactReview.id)).one()
         step = s.scalars(select(Step).where(Step.resident_id == rid,
-                                            Step.kind == StepKind.PCSP)).one()
+                                            Step.kind == AssessmentStep.PCSP)).one()
         # A fresh plan agreed with the family (as after a re-admission): reopen the step.
         step.status, step.completed_at, step.assignee_id = StepStatus.READY, None, None
         s.execute(CarePlan.__table__.update().where(CarePlan.step_id == step.id)

@@ -7,19 +7,12 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.clock import FrozenClock
 from care.directory.access import load_actor
 from care.journeys import escalation
 from care.journeys import service as journeys
-from care.journeys.models import (
-    Journey,
-    Notification,
-    Stage,
-    Step,
-    StepEscalation,
-    StepKind,
-    StepStatus,
-)
+from care.journeys.models import Journey, Notification, Stage, Step, StepEscalation, StepStatus
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn, HospitalStayIn, ReadmissionIn
 from care.settings import Settings
@@ -36,7 +29,7 @@ def _admit(sessions: sessionmaker[Session], world: World, clock: FrozenClock,
         return journey
 
 
-def _open_step(s: Session, journey_id: object, kind: StepKind) -> Step:
+def _open_step(s: Session, journey_id: object, kind: str) -> Step:
     return s.scalars(select(Step).where(Step.journey_id == journey_id, Step.kind == kind)).one()
 
 
@@ -45,7 +38,7 @@ def test_pathway_runs_assessment_then_plan_then_mdt_care(
 ) -> None:
     journey = _admit(sessions, world, clock, settings, clock.now().date())
     with sessions() as s, s.begin():
-        step = _open_step(s, journey.id, StepKind.HOLISTIC_ASSESSMENT)
+        step = _open_step(s, journey.id, AssessmentStep.HOLISTIC_ASSESSMENT)
         assert step.status == StepStatus.READY
         # Monday 2 Nov 2026 + 7 working days = Wednesday 11 Nov, end of day, London time.
         assert step.due_at.date() == date(2026, 11, 11)
@@ -53,7 +46,7 @@ def test_pathway_runs_assessment_then_plan_then_mdt_care(
         nurse = load_actor(s, world.users["nurse.a"])
         journeys.complete_step(s, nurse, step.id, ASSESSMENT, clock.now(), settings)
     with sessions() as s, s.begin():
-        plan = _open_step(s, journey.id, StepKind.PCSP)
+        plan = _open_step(s, journey.id, AssessmentStep.PCSP)
         assert plan.status == StepStatus.READY
         assert s.get(Journey, journey.id).stage == Stage.CARE_PLANNING  # type: ignore[union-attr]
         journeys.complete_step(s, load_actor(s, world.users["gp.a"]), plan.id, PCSP, clock.now(),
@@ -89,7 +82,7 @@ def test_overdue_step_is_escalated_exactly_once(
         with sessions() as s, s.begin():
             assert escalation.sweep_deadlines(s, clock.now()).breached == []
     with sessions() as s:
-        step = _open_step(s, journey.id, StepKind.HOLISTIC_ASSESSMENT)
+        step = _open_step(s, journey.id, AssessmentStep.HOLISTIC_ASSESSMENT)
         assert step.overdue_since is not None
         assert s.scalar(select(func.count()).select_from(StepEscalation)) == 1
         kinds = sorted(n.kind for n in s.scalars(select(Notification)))
@@ -107,7 +100,7 @@ def test_hospital_stay_and_return_restart_the_clocks(
         residents.record_hospital_stay(s, actor, journey.resident_id,
                                        HospitalStayIn(admitted_on=clock.now().date()), clock.now())
     with sessions() as s:
-        first = _open_step(s, journey.id, StepKind.HOLISTIC_ASSESSMENT)
+        first = _open_step(s, journey.id, AssessmentStep.HOLISTIC_ASSESSMENT)
         assert first.status == StepStatus.CANCELLED
         assert s.get(Journey, journey.id).stage == Stage.IN_HOSPITAL  # type: ignore[union-attr]
     clock.advance(days=10)
@@ -128,7 +121,7 @@ def test_assigning_a_step_notifies_the_assignee(
 ) -> None:
     journey = _admit(sessions, world, clock, settings, clock.now().date())
     with sessions() as s, s.begin():
-        step = _open_step(s, journey.id, StepKind.HOLISTIC_ASSESSMENT)
+        step = _open_step(s, journey.id, AssessmentStep.HOLISTIC_ASSESSMENT)
         journeys.assign_step(s, load_actor(s, world.users["coord"]), step.id,
                              world.users["nurse.a"].id, clock.now())
     with sessions() as s:
@@ -186,7 +179,7 @@ def test_notifications_disappear_when_the_user_no_longer_serves_the_home(
     journey = _admit(sessions, world, clock, settings, clock.now().date())
     nurse = world.users["nurse.a"]
     with sessions() as s, s.begin():
-        step = _open_step(s, journey.id, StepKind.HOLISTIC_ASSESSMENT)
+        step = _open_step(s, journey.id, AssessmentStep.HOLISTIC_ASSESSMENT)
         journeys.assign_step(s, load_actor(s, world.users["coord"]), step.id, nurse.id,
                              clock.now())
         notifications.notify(s, nurse.id, "info", "not about a resident", clock.now())

@@ -8,16 +8,18 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import CarePlan
 from care.clock import FrozenClock
 from care.directory.access import load_actor
 from care.errors import Forbidden, InvalidInput
 from care.journeys import service as journeys
-from care.journeys.models import Notification, Step, StepKind, StepStatus
+from care.journeys.models import Notification, Step, StepStatus
 from care.residents import service as residents
 from care.residents.models import DementiaStatus
 from care.residents.schemas import AdmissionIn
 from care.rounds import service as rounds
+from care.rounds.kinds import RoundStep
 from care.rounds.models import AgendaItem, HomeRound, ResidentEvent, ResidentEventKind, RoundStatus
 from care.rounds.schemas import AddToAgendaIn, DecisionIn, MeetingIn, NominationIn
 from care.settings import Settings
@@ -37,7 +39,8 @@ def settle(s: Session, world: World, resident_id: object, now: datetime,
            settings: Settings) -> None:
     """Assessed, planned (review far off), seen at a round last week, SMR done recently."""
     nurse = load_actor(s, world.users["nurse.a"])
-    for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT), (StepKind.PCSP, PCSP)):
+    for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                          (AssessmentStep.PCSP, PCSP)):
         step = s.scalars(select(Step).where(Step.resident_id == resident_id,
                                             Step.kind == kind)).one()
         journeys.complete_step(s, nurse, step.id, outcome, now, settings)
@@ -69,7 +72,7 @@ def test_rounds_open_on_the_homes_day_and_never_twice(
         assert rnd.id == result.round_id and rnd.week == "2026-W46"
         assert rnd.scheduled_at == datetime.fromisoformat("2026-11-10T10:00:00+00:00")
         assert rnd.status == RoundStatus.PREPARING
-        prepare = s.scalars(select(Step).where(Step.kind == StepKind.PREPARE_ROUND)).one()
+        prepare = s.scalars(select(Step).where(Step.kind == RoundStep.PREPARE_ROUND)).one()
         assert prepare.due_at == rnd.scheduled_at and prepare.resident_id is None
         assert prepare.home_id == world.home_a.id
 
@@ -134,10 +137,10 @@ def test_meeting_decisions_create_the_right_steps_and_the_round_is_held(
         rounds.close_round(s, lead, rnd_id, now)
     with sessions() as s:
         assert s.get(HomeRound, rnd_id).status == RoundStatus.HELD  # type: ignore[union-attr]
-        review = s.scalars(select(Step).where(Step.kind == StepKind.CLINICAL_REVIEW)).one()
+        review = s.scalars(select(Step).where(Step.kind == RoundStep.CLINICAL_REVIEW)).one()
         assert review.assignee_id == world.users["gp.a"].id
         assert review.status == StepStatus.CLAIMED and review.resident_id == first.id  # type: ignore[attr-defined]
-        referral = s.scalars(select(Step).where(Step.kind == StepKind.REFERRAL)).one()
+        referral = s.scalars(select(Step).where(Step.kind == RoundStep.REFERRAL)).one()
         assert referral.candidate_profession == "dietitian" and referral.assignee_id is None
         plans = s.scalars(select(CarePlan).where(CarePlan.resident_id == second.id)  # type: ignore[attr-defined]
                           .order_by(CarePlan.version)).all()
@@ -154,7 +157,7 @@ def test_meeting_decisions_create_the_right_steps_and_the_round_is_held(
             "contact": "in_person", "outcome": "Chest clear; antibiotics not needed.",
             "review_on": "2026-11-17"}, now, settings)
     with sessions() as s:
-        follow = s.scalars(select(Step).where(Step.kind == StepKind.FOLLOW_UP)).one()
+        follow = s.scalars(select(Step).where(Step.kind == RoundStep.FOLLOW_UP)).one()
         assert follow.assignee_id == world.users["gp.a"].id
         assert follow.due_at.date() == date(2026, 11, 17)
         assert s.scalars(select(ResidentEvent).where(
@@ -206,13 +209,13 @@ def test_side_steps_smr_registration_and_dementia(
     with sessions() as s:
         kinds = dict(s.execute(
             select(Step.kind, func.count()).group_by(Step.kind)).tuples().all())
-        assert kinds[StepKind.MEDICATION_REVIEW] == rounds.SMR_PER_ROUND
-        assert kinds[StepKind.REGISTRATION_CONVERSATION] == 1
-        assert kinds[StepKind.DEMENTIA_ASSESSMENT_OFFER] == 1
-        smr = s.scalars(select(Step).where(Step.kind == StepKind.MEDICATION_REVIEW)).first()
+        assert kinds[RoundStep.MEDICATION_REVIEW] == rounds.SMR_PER_ROUND
+        assert kinds[RoundStep.REGISTRATION_CONVERSATION] == 1
+        assert kinds[RoundStep.DEMENTIA_ASSESSMENT_OFFER] == 1
+        smr = s.scalars(select(Step).where(Step.kind == RoundStep.MEDICATION_REVIEW)).first()
         assert smr is not None and smr.candidate_profession == "pharmacist"
         talk = s.scalars(select(Step).where(
-            Step.kind == StepKind.REGISTRATION_CONVERSATION)).one()
+            Step.kind == RoundStep.REGISTRATION_CONVERSATION)).one()
         assert talk.resident_id == elsewhere.id  # type: ignore[attr-defined]
 
 
@@ -317,7 +320,7 @@ def test_dates_taken_just_after_midnight_in_summer_are_englands_not_utcs(
             response="clinical_input", clinician_id=world.users["gp.a"].id,
             by_date=england_today, notes="see today", end_of_life=True), now, settings)
     with sessions() as s, s.begin():
-        review = s.scalars(select(Step).where(Step.kind == StepKind.CLINICAL_REVIEW)).one()
+        review = s.scalars(select(Step).where(Step.kind == RoundStep.CLINICAL_REVIEW)).one()
         journeys.complete_step(s, load_actor(s, world.users["gp.a"]), review.id, {
             "contact": "in_person", "outcome": "Bruised hip; walking."}, now, settings)
     with sessions() as s:

@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from care.assessments.kinds import AssessmentStep
 from care.demo import synthetic_nhs_number
-from care.journeys.models import Stage, StepKind, StepStatus
-from care.journeys.rules import add_working_days, deadline_after, decide, is_working_day
+from care.journeys import pathway as pathways
+from care.journeys.deadlines import add_working_days, deadline_after, is_working_day
+from care.journeys.models import Stage, StepStatus
 from care.residents.rules import (
     ascii_identifier,
     date_of_birth_problem,
@@ -66,7 +68,7 @@ def test_working_days() -> None:
 
 
 C, R, X = StepStatus.COMPLETED, StepStatus.READY, StepStatus.CANCELLED
-A, P = StepKind.HOLISTIC_ASSESSMENT, StepKind.PCSP
+A, P = AssessmentStep.HOLISTIC_ASSESSMENT, AssessmentStep.PCSP
 
 
 @pytest.mark.parametrize(
@@ -83,9 +85,11 @@ A, P = StepKind.HOLISTIC_ASSESSMENT, StepKind.PCSP
     ],
 )
 def test_pathway_decisions(
-    in_home: bool, steps: dict[StepKind, StepStatus], opens: tuple[StepKind, ...], stage: Stage
+    in_home: bool, steps: dict[str, StepStatus], opens: tuple[str, ...], stage: Stage
 ) -> None:
-    decision = decide(in_home, Stage.IN_HOSPITAL if not in_home else Stage.ASSESSMENT, steps)
+    ehch = pathways.get("ehch", 1)
+    start = Stage.IN_HOSPITAL if not in_home else Stage.ASSESSMENT
+    decision = pathways.decide(ehch, in_home, start, steps)
     assert decision.open_kinds == opens
     assert decision.stage == stage
 

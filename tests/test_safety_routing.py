@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.deterioration import ladder, service
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.routes import Urgency
 from care.deterioration.sbard import NEW_CONFUSION, RESUSCITATION_UNKNOWN
@@ -19,7 +20,7 @@ from care.directory.access import load_actor
 from care.directory.models import User
 from care.errors import InvalidInput
 from care.journeys import service as journeys
-from care.journeys.models import Notification, Step, StepKind, StepStatus
+from care.journeys.models import Notification, Step, StepStatus
 from care.residents.models import Resident
 from care.settings import Settings
 from care.types import Profession, Role
@@ -37,7 +38,7 @@ from tests.test_deterioration_service import (
 
 def _repeat_steps(s: Session, resident_id: object) -> list[Step]:
     return list(s.scalars(select(Step).where(
-        Step.resident_id == resident_id, Step.kind == StepKind.REPEAT_OBSERVATIONS)
+        Step.resident_id == resident_id, Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS)
         .order_by(Step.opened_at, Step.due_at)))
 
 

@@ -37,6 +37,7 @@ from api.schemas import names_for
 from care.audit.service import record as audit
 from care.audit.service import record_seen
 from care.deterioration import service
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -64,11 +65,10 @@ from care.deterioration.schemas import (
     SoftSign,
     Spo2ScaleIn,
 )
-from care.directory.access import Actor
+from care.directory.access import CLINICAL_ROLES, CLINICIANS, Actor
 from care.errors import Conflict, Forbidden, InvalidInput
 from care.journeys import service as journeys
-from care.journeys.models import Step, StepKind, StepStatus
-from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
+from care.journeys.models import Step, StepStatus
 from care.residents import service as residents
 from care.residents.models import Resident, ResidentStatus
 
@@ -214,7 +214,7 @@ def _repeat_step(session: SessionDep, actor: Actor, resident_id: uuid.UUID,
     if step_id is None:
         return None
     step = journeys.get_step(session, actor, step_id)
-    if (step.kind != StepKind.REPEAT_OBSERVATIONS or step.resident_id != resident_id
+    if (step.kind != DeteriorationStep.REPEAT_OBSERVATIONS or step.resident_id != resident_id
             or not step.is_open):
         return None
     return step
@@ -324,7 +324,7 @@ def _next_steps(row: ObservationSet, view: service.DeteriorationView | None,
         return NextSteps(reasons=tuple(det.reasons), closed=True)
     step = view.current_step
     repeat = next((s for s in view.steps
-                   if s.kind == StepKind.REPEAT_OBSERVATIONS and s.is_open), None)
+                   if s.kind == DeteriorationStep.REPEAT_OBSERVATIONS and s.is_open), None)
     return NextSteps(
         # 999 when this set is what calls for it; a later, calmer set does not repeat the call.
         call_999=calls_999(det) and row.urgency == Urgency.EMERGENCY,

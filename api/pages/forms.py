@@ -17,14 +17,16 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from care.assessments.kinds import AssessmentStep
 from care.assessments.schemas import PreferredContact
 from care.assessments.service import CLINICIAN_ROLES
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import ResponseOutcome
 from care.directory.models import User
-from care.journeys.models import StepKind
 from care.residents.models import ResidentStatus
 from care.residents.rules import nhs_number_problem
 from care.residents.schemas import DeathIn, DischargeIn, HospitalStayIn, ReadmissionIn
+from care.rounds.kinds import RoundStep
 
 GOAL_ROWS = 3
 ACTION_ROWS = 4
@@ -229,11 +231,11 @@ class OutcomeForm:
     goal_rows: list[int] = field(default_factory=list)
     action_rows: list[int] = field(default_factory=list)
     deprescribed_rows: list[int] = field(default_factory=list)
-    kind: StepKind | None = None
+    kind: str | None = None
 
 
 # The outcome form each step kind shows (templates/pages/_round_outcome_form.html).
-REVIEW_KINDS = (StepKind.CLINICAL_REVIEW, StepKind.REFERRAL, StepKind.FOLLOW_UP)
+REVIEW_KINDS = (RoundStep.CLINICAL_REVIEW, RoundStep.REFERRAL, RoundStep.FOLLOW_UP)
 DEPRESCRIBED_ROWS = 4
 
 CONTACT_ITEMS: list[dict[str, str]] = [
@@ -263,12 +265,12 @@ OUTCOME_WORDS: dict[str, str] = {
 }
 
 
-def parse_outcome(kind: StepKind, form: Mapping[str, str]) -> OutcomeForm:
-    if kind == StepKind.HOLISTIC_ASSESSMENT:
+def parse_outcome(kind: str, form: Mapping[str, str]) -> OutcomeForm:
+    if kind == AssessmentStep.HOLISTIC_ASSESSMENT:
         parsed = _parse_assessment(form)
-    elif kind == StepKind.PCSP:
+    elif kind == AssessmentStep.PCSP:
         parsed = _parse_pcsp(form)
-    elif kind == StepKind.AE_REVIEW:
+    elif kind == DeteriorationStep.AE_REVIEW:
         parsed = _parse_ae_review(form)
     else:
         parsed = _parse_round_outcome(kind, form)
@@ -282,17 +284,17 @@ def _put(outcome: dict[str, Any], name: str, value: Any) -> None:
         outcome[name] = value
 
 
-def _parse_round_outcome(kind: StepKind, form: Mapping[str, str]) -> OutcomeForm:
+def _parse_round_outcome(kind: str, form: Mapping[str, str]) -> OutcomeForm:
     parsed = OutcomeForm({})
     out = parsed.outcome
-    if kind == StepKind.PREPARE_ROUND:
+    if kind == RoundStep.PREPARE_ROUND:
         out["agenda_checked"] = _text(form, "agenda_checked") == "yes"
         out["notes"] = _optional(form, "notes")
     elif kind in REVIEW_KINDS:
         _put(out, "contact", _text(form, "contact"))
         out["outcome"] = _text(form, "outcome")
         _put(out, "review_on", _date(form, "review_on"))
-    elif kind == StepKind.MEDICATION_REVIEW:
+    elif kind == RoundStep.MEDICATION_REVIEW:
         _put(out, "medicines_count", _text(form, "medicines_count"))
         _put(out, "changes_made", _text(form, "changes_made"))
         stopped = []
@@ -305,10 +307,10 @@ def _parse_round_outcome(kind: StepKind, form: Mapping[str, str]) -> OutcomeForm
         out["referred_to_gp"] = _text(form, "referred_to_gp") == "yes"
         out["summary"] = _text(form, "summary")
         _put(out, "next_review_on", _date(form, "next_review_on"))
-    elif kind == StepKind.REGISTRATION_CONVERSATION:
+    elif kind == RoundStep.REGISTRATION_CONVERSATION:
         _put(out, "choice", _text(form, "choice"))
         out["notes"] = _optional(form, "notes")
-    elif kind == StepKind.DEMENTIA_ASSESSMENT_OFFER:
+    elif kind == RoundStep.DEMENTIA_ASSESSMENT_OFFER:
         _put(out, "offer", _text(form, "offer"))
         out["referred_to"] = _optional(form, "referred_to")
         out["notes"] = _optional(form, "notes")
@@ -372,7 +374,7 @@ def outcome_input_id(path: str, parsed: OutcomeForm) -> str:
         parts = parts[1:]
     if not parts:
         # A rule across the whole form: the one rule of 'prepare the round' is the checkbox.
-        return "agenda_checked" if parsed.kind == StepKind.PREPARE_ROUND else "outcome"
+        return "agenda_checked" if parsed.kind == RoundStep.PREPARE_ROUND else "outcome"
     head = parts[0]
     if head == "deprescribed":
         index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
@@ -395,7 +397,7 @@ def outcome_input_id(path: str, parsed: OutcomeForm) -> str:
 def outcome_errors(errors: list[dict[str, str]], parsed: OutcomeForm) -> FieldErrors:
     found = FieldErrors()
     # The A&E review's "summary" is what happened, not the medication review's summary.
-    labels = AE_REVIEW_LABELS if parsed.kind == StepKind.AE_REVIEW else None
+    labels = AE_REVIEW_LABELS if parsed.kind == DeteriorationStep.AE_REVIEW else None
     for error in errors:
         path = error.get("field") or "outcome"
         input_id = outcome_input_id(path, parsed)
@@ -405,7 +407,7 @@ def outcome_errors(errors: list[dict[str, str]], parsed: OutcomeForm) -> FieldEr
     return found
 
 
-def outcome_values(kind: StepKind, form: Mapping[str, str]) -> dict[str, str]:
+def outcome_values(kind: str, form: Mapping[str, str]) -> dict[str, str]:
     """What the person typed, to put back in the form after an error."""
     return {key: value for key, value in form.items() if key != "csrf_token"}
 

@@ -25,10 +25,10 @@ from api.pages.web import (
     redirect,
     render,
 )
+from care.directory.access import CLINICIANS
 from care.directory.models import CareHome
 from care.directory.service import homes_for, members_of, members_with_representation
 from care.errors import Conflict, InvalidInput, NotFound
-from care.journeys.steps import CLINICIANS
 from care.residents import service as residents
 from care.residents.models import Resident
 from care.rounds import service as rounds

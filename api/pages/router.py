@@ -35,6 +35,7 @@ from api.pages.web import (
     set_session_cookie,
 )
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
+from care.assessments.kinds import AssessmentStep
 from care.assessments.rules import named_clinician_id
 from care.audit.service import record as audit
 from care.audit.service import record_seen
@@ -55,9 +56,9 @@ from care.directory.service import authenticate, homes_for, members_of
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from care.journeys import notifications as inbox
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Step, StepKind, StepStatus
+from care.journeys.models import Journey, Step, StepStatus
+from care.journeys.registry import step_type, step_types
 from care.journeys.service import StepFilters
-from care.journeys.steps import STEP_TYPES
 from care.journeys.wording import date_in_words
 from care.paging import clamp_page
 from care.residents import service as residents
@@ -205,7 +206,7 @@ def _my_work_lists(
     homes = {h.id: h for h in homes_for(session, actor.home_ids)}
     html = fragment(request, "pages/_my_work_lists.html", page, {
         "mine": mine, "queue": queue, "notifications": notes, "homes": homes,
-        "can_perform": any(actor.role in t.performer_roles for t in STEP_TYPES.values()),
+        "can_perform": any(actor.role in t.performer_roles for t in step_types()),
     }, now=now, settings=page.settings)
     work = live.state([mine.total, queue.total, *(st.id for st, _ in mine.items),
                        *(st.id for st, _ in queue.items), *(n.id for n in notes)])
@@ -269,7 +270,7 @@ def _step_page(
     home = resident.home if resident else session.get(CareHome, step.home_id)
     can_perform = may_perform(actor, step)
     mine = step.assignee_id == actor.id
-    is_pcsp = step.kind == StepKind.PCSP
+    is_pcsp = step.kind == AssessmentStep.PCSP
     names = _names(session, {step.assignee_id, step.completed_by_id,
                              named_clinician_id((step.outcome or {}).get("escalation_wishes"))
                              if is_pcsp else None})
@@ -297,8 +298,8 @@ def _step_page(
         if is_pcsp and step.is_open else [],
         "goal_rows": range(forms.GOAL_ROWS),
         "action_rows": range(forms.ACTION_ROWS),
-        "is_assessment": step.kind == StepKind.HOLISTIC_ASSESSMENT,
-        "kind": step.kind.value,
+        "is_assessment": step.kind == AssessmentStep.HOLISTIC_ASSESSMENT,
+        "kind": step.kind,
         "review_kinds": [k.value for k in forms.REVIEW_KINDS],
         "contact_items": forms.CONTACT_ITEMS,
         "registration_items": forms.REGISTRATION_ITEMS,
@@ -313,7 +314,7 @@ def _step_page(
 def _assignee_items(step: Step, members: list[User]) -> list[dict[str, str]]:
     """The home's MDT members who can do this kind of step (of its profession, when it names
     one), bar the person holding it."""
-    roles = STEP_TYPES[step.kind].performer_roles
+    roles = step_type(step.kind).performer_roles
     wanted = step.candidate_profession
     return [{"value": str(u.id),
              "text": f"{u.display_name} ({u.profession.value.replace('_', ' ')})"}

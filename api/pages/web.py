@@ -29,11 +29,10 @@ from api.deps import ContextDep, NowDep, SessionDep
 from api.security import ALGORITHM, SESSION_COOKIE, csrf_ok, csrf_token, read_token
 from care.assessments.rules import coded_contact, contact_words, named_clinician_id
 from care.deterioration.service import urgent_queue
-from care.directory.access import OVERSEEING_ROLES, Actor, load_actor
+from care.directory.access import CLINICAL_ROLES, OVERSEEING_ROLES, Actor, load_actor
 from care.directory.service import get_user
 from care.errors import Conflict, Forbidden, NotFound
 from care.journeys.notifications import unread_count
-from care.journeys.steps import CLINICAL_ROLES
 from care.journeys.wording import (
     DEFAULT_TZ,
     date_in_words,

@@ -27,10 +27,11 @@ from api.schemas import (
 )
 from care.audit.service import record as audit
 from care.audit.service import record_seen
+from care.errors import InvalidInput
 from care.journeys import idempotency
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Step, StepKind
-from care.journeys.steps import STEP_TYPES
+from care.journeys.models import Journey, Step
+from care.journeys.registry import is_registered, step_type
 from care.paging import MAX_PAGE, MAX_PAGE_SIZE
 from care.residents.models import Resident
 from care.types import IsoDateTime
@@ -50,7 +51,9 @@ def _step_body(session: Session, step: Step, now: datetime) -> StepOut:
 def list_steps(
     actor: ApiActor, session: SessionDep, now: NowDep,
     status: StatusFilter | None = None,
-    kind: StepKind | None = None,
+    kind: Annotated[str | None, Query(
+        description="A step kind, e.g. holistic_assessment (GET /api/v1/pathway lists them)",
+        max_length=40)] = None,
     home_id: uuid.UUID | None = None,
     assignee: Literal["me", "unassigned"] | None = None,
     overdue: bool | None = None,
@@ -63,6 +66,8 @@ def list_steps(
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Page[StepOut]:
     """Steps in the homes you serve; `status=open` means ready or claimed."""
+    if kind is not None and not is_registered(kind):
+        raise InvalidInput("is not a step kind this service knows", field="kind")
     filters = journeys.StepFilters(
         status=status, kind=kind, home_id=home_id, assignee=assignee, overdue=overdue,
         due_before=due_before, resident_id=resident_id, sort=sort, page=page,
@@ -88,7 +93,7 @@ def get_step(
     step = journeys.get_step(session, actor, step_id)
     body = step_detail_out(
         step, now, names_for(session, step_people([step])),
-        session.get(Resident, step.resident_id), STEP_TYPES[step.kind].outcome_schema(),
+        session.get(Resident, step.resident_id), step_type(step.kind).outcome_schema(),
     )
     audit(session, at=now, actor=actor.user, action="step.view", entity="step",
           entity_id=step.id, resident_id=step.resident_id)

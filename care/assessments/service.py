@@ -11,21 +11,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import CarePlan, FirstContactReview, HolisticAssessment
 from care.assessments.rules import coded_contact, free_text_contact
 from care.assessments.schemas import FirstContactResolutionIn, PreferredContact
 from care.audit.service import record as audit
-from care.directory.access import Actor
+from care.directory.access import CLINICIANS, Actor
 from care.directory.models import CareHome, HomeMembership, User
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys.ledger import add_event
-from care.journeys.models import Journey, Step, StepKind
+from care.journeys.models import Journey, Step
 from care.residents.models import Resident
 from care.types import Role
 
-# Who may be named as a resident's first contact: the MDT's clinicians (care/journeys/steps.py
-# CLINICIANS, not imported: that module imports this package's forms).
-CLINICIAN_ROLES = frozenset({Role.MDT_MEMBER, Role.CLINICAL_LEAD})
+# Who may be named as a resident's first contact: the MDT's clinicians.
+CLINICIAN_ROLES = CLINICIANS
 REVIEW_READERS = frozenset({Role.CLINICAL_LEAD, Role.COORDINATOR})
 REVIEW_RESOLVERS = frozenset({Role.CLINICAL_LEAD})
 
@@ -35,7 +35,7 @@ def record_outcome(
     *, channel: str = "api",
 ) -> None:
     """Write the assessment or PCSP row for a completed step (same transaction as the step)."""
-    if step.kind == StepKind.HOLISTIC_ASSESSMENT:
+    if step.kind == AssessmentStep.HOLISTIC_ASSESSMENT:
         session.add(
             HolisticAssessment(
                 resident_id=step.resident_id,
@@ -52,7 +52,7 @@ def record_outcome(
                 completed_at=now,
             )
         )
-    elif step.kind == StepKind.PCSP:
+    elif step.kind == AssessmentStep.PCSP:
         wishes = outcome["escalation_wishes"]
         clinician = wishes.get("named_clinician_id")
         if clinician is not None and step.resident_id is not None:

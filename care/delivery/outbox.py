@@ -144,7 +144,7 @@ def enqueue_for(session: Session, note: Notification, now: datetime) -> Notifica
         deterioration_id = session.scalar(select(Deterioration.id).where(
             Deterioration.resident_id == note.resident_id,
             Deterioration.status == DeteriorationStatus.OPEN).limit(1))
-    urgent_work = (is_urgent_work(step_kind=step.kind.value, priority=step.priority)
+    urgent_work = (is_urgent_work(step_kind=step.kind, priority=step.priority)
                    if step is not None else deterioration_id is not None)
     if not goes_out(note.kind, about_urgent_work=urgent_work):
         return None

@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from care.clock import local_date
 from care.deterioration import recording
+from care.deterioration.events import UrgentResponseDecided
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import Deterioration, DeteriorationStatus, ResponseOutcome
 from care.deterioration.schemas import DecisionIn, ObservationsIn
 from care.directory.access import Actor
 from care.errors import Conflict
+from care.journeys.events import publish
 from care.journeys.ledger import add_event
-from care.journeys.models import Step, StepKind
+from care.journeys.models import Step
 from care.residents.models import Resident
 from care.settings import Settings
 
@@ -27,11 +30,11 @@ def record_outcome(
 ) -> None:
     resident = session.get(Resident, step.resident_id)
     assert resident is not None
-    if step.kind == StepKind.REPEAT_OBSERVATIONS:
+    if step.kind == DeteriorationStep.REPEAT_OBSERVATIONS:
         recorded = recording.record(session, resident, ObservationsIn.model_validate(outcome),
                                     actor.user, now, answering=step)
         step.outcome = {**outcome, "observation_set_id": str(recorded.observation.id)}
-    elif step.kind == StepKind.URGENT_RESPONSE:
+    elif step.kind == DeteriorationStep.URGENT_RESPONSE:
         decide(session, step, resident, DecisionIn.model_validate(outcome), actor, now, settings)
 
 
@@ -59,15 +62,11 @@ def decide(
               step_id=step.id, actor=actor.user,
               data={"deterioration_id": str(det.id), "outcome": decision.outcome.value,
                     "within_clock": det.respond_by is None or now <= det.respond_by})
-    if decision.outcome == ResponseOutcome.ADMITTED:
-        # Imported here: the residents service imports the journey service, which imports
-        # these effects.
-        from care.residents import service as residents
-        from care.residents.schemas import HospitalStayIn
-
-        residents.record_hospital_stay(session, actor, resident.id, HospitalStayIn(
-            admitted_on=local_date(now), hospital_name=decision.hospital_name,
-            note="Admitted after an urgent response"), now)
+    # An admission becomes the resident's hospital stay (care/composition.py), same transaction.
+    publish(session, UrgentResponseDecided(
+        at=now, actor=actor, resident_id=resident.id, deterioration_id=det.id,
+        outcome=decision.outcome.value, admitted=decision.outcome == ResponseOutcome.ADMITTED,
+        admitted_on=local_date(now, settings.timezone), hospital_name=decision.hospital_name))
     if decision.outcome.attended_ae:
         recording.queue_ae_review(session, det, now,
                                   f"Decision: {decision.decision}", tz=settings.timezone)

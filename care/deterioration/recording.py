@@ -27,6 +27,7 @@ from care.assessments.rules import (
 from care.assessments.schemas import PreferredContact
 from care.assessments.service import current_plan, latest_assessment
 from care.clock import CARE_TIMEZONE, end_of_day, local_date, local_time
+from care.deterioration.kinds import ESCALATED, OBSERVED, WENT_TO_HOSPITAL, DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -66,7 +67,7 @@ from care.deterioration.schemas import ObservationsIn, SoftSign
 from care.directory.models import CareHome, HomeMembership, User
 from care.errors import InvalidInput
 from care.journeys.ledger import NewStep, add_event, open_step
-from care.journeys.models import OPEN_STATUSES, Journey, Step, StepKind, StepStatus
+from care.journeys.models import OPEN_STATUSES, Journey, Step, StepStatus
 from care.journeys.notifications import notify
 from care.residents.models import Episode, Resident, Setting
 from care.rounds.models import ResidentEvent, ResidentEventKind
@@ -484,7 +485,7 @@ def _raise(
 def open_urgent_steps(session: Session, deterioration_id: uuid.UUID) -> list[Step]:
     return list(session.scalars(
         select(Step).where(Step.deterioration_id == deterioration_id,
-                           Step.kind == StepKind.URGENT_RESPONSE,
+                           Step.kind == DeteriorationStep.URGENT_RESPONSE,
                            Step.status.in_(OPEN_STATUSES))
         .order_by(Step.opened_at).with_for_update()
     ))
@@ -528,7 +529,7 @@ def open_urgent_step(
     is_999 = responder == Responder.AMBULANCE
     step_id = open_step(session, NewStep(
         dedupe_key=f"det:{det.id}:respond:{det.urgency.value}:{det.level}:{responder.value}",
-        kind=StepKind.URGENT_RESPONSE,
+        kind=DeteriorationStep.URGENT_RESPONSE,
         title=urgent_title(det),
         home_id=det.home_id,
         # A 999 call is due now, whatever the community clock was (hazard H-08).
@@ -543,6 +544,7 @@ def open_urgent_step(
         assignee_id=by.id if is_999 and by is not None else None,
         instructions=("; ".join(det.reasons)[:1700] + ". " + resuscitation_words(
             resuscitation_status(session, det.resident_id))),
+        trigger=ESCALATED,
     ), now)
     if step_id is None:
         return None
@@ -641,7 +643,7 @@ def _answer_repeat_steps(
     """A set recorded for the resident answers any repeat-observations step still waiting."""
     waiting = session.scalars(
         select(Step).where(Step.resident_id == resident.id,
-                           Step.kind == StepKind.REPEAT_OBSERVATIONS,
+                           Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS,
                            Step.status.in_(OPEN_STATUSES))
         .with_for_update()
     ).all()
@@ -671,11 +673,12 @@ def _observations_step(
     journey_id = (det.journey_id if det is not None else
                   session.scalar(select(Journey.id).where(Journey.resident_id == resident.id)))
     return open_step(session, NewStep(
-        dedupe_key=key, kind=StepKind.REPEAT_OBSERVATIONS, title=title,
+        dedupe_key=key, kind=DeteriorationStep.REPEAT_OBSERVATIONS, title=title,
         home_id=resident.home_id, due_at=now + timedelta(minutes=within_minutes),
         deadline_rule=rule, deadline_base=now, priority=priority, journey_id=journey_id,
         resident_id=resident.id, deterioration_id=det.id if det is not None else None,
         candidate_profession=Profession.CARE_HOME_STAFF.value, instructions=instructions,
+        trigger=OBSERVED,
     ), now)
 
 
@@ -842,7 +845,7 @@ def close_on_departure(
     det.decision = det.decision or f"Closed: {reason}"
     for step in session.scalars(select(Step).where(Step.deterioration_id == det.id,
                                                    Step.status.in_(OPEN_STATUSES))):
-        if step.kind != StepKind.AE_REVIEW:
+        if step.kind != DeteriorationStep.AE_REVIEW:
             cancel(session, step, reason, now)
     if admitted:
         det.outcome = ResponseOutcome.ADMITTED
@@ -860,7 +863,7 @@ def queue_ae_review(session: Session, det: Deterioration, now: datetime, note: s
     due = end_of_day(local_date(now, tz) + timedelta(days=AE_REVIEW_DAYS), tz)
     open_step(session, NewStep(
         dedupe_key=f"det:{det.id}:ae-review",
-        kind=StepKind.AE_REVIEW,
+        kind=DeteriorationStep.AE_REVIEW,
         title="Review the A&E attendance with the home",
         home_id=det.home_id,
         due_at=due,
@@ -872,4 +875,5 @@ def queue_ae_review(session: Session, det: Deterioration, now: datetime, note: s
         deterioration_id=det.id,
         candidate_profession=Profession.COMMUNITY_MATRON.value,
         instructions=f"{det.outcome.label} on {local_date(now, tz):%d %b %Y}. {note}"[:2000],
+        trigger=WENT_TO_HOSPITAL,
     ), now)

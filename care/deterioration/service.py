@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
 from care.deterioration import recording
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -42,13 +43,12 @@ from care.deterioration.schemas import (
     SbardIn,
     Spo2ScaleIn,
 )
-from care.directory.access import OVERSEEING_ROLES, Actor
+from care.directory.access import CLINICAL_ROLES, CLINICIANS, OVERSEEING_ROLES, Actor
 from care.directory.models import CareHome, Pcn
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys import service as journeys
 from care.journeys.ledger import add_event
-from care.journeys.models import OPEN_STATUSES, Step, StepKind
-from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
+from care.journeys.models import OPEN_STATUSES, Step
 from care.residents.models import Resident, ResidentStatus
 from care.settings import Settings
 from care.types import Profession, Role
@@ -309,7 +309,7 @@ def ae_attendances(session: Session, actor: Actor) -> list[tuple[Step, Resident]
     """A&E attendances waiting for the matron's review with the home."""
     return list(session.execute(
         select(Step, Resident).join(Resident, Resident.id == Step.resident_id)
-        .where(Step.kind == StepKind.AE_REVIEW, Step.status.in_(OPEN_STATUSES),
+        .where(Step.kind == DeteriorationStep.AE_REVIEW, Step.status.in_(OPEN_STATUSES),
                Step.home_id.in_(actor.home_ids))
         .order_by(Step.due_at)
     ).tuples())

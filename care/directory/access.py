@@ -53,6 +53,11 @@ ASSIGNING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD})
 ADMIN_ROLES = frozenset({Role.ADMIN})
 # Who watches every journey and home: the coordinator view, stalled journeys.
 OVERSEEING_ROLES = frozenset({Role.COORDINATOR, Role.CLINICAL_LEAD, Role.ADMIN})
+# Who may take and complete clinical steps. Care-home staff are core MDT members (DOMAIN.md).
+CLINICAL_ROLES = frozenset({Role.MDT_MEMBER, Role.CLINICAL_LEAD, Role.CARE_HOME_STAFF})
+CLINICIANS = frozenset({Role.MDT_MEMBER, Role.CLINICAL_LEAD})
+# Who may prepare a home round and hold its registration conversations.
+PREPARERS = frozenset({*CLINICAL_ROLES, Role.COORDINATOR})
 
 
 def load_actor(session: Session, user: User, channel: str = "api") -> Actor:

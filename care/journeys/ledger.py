@@ -1,5 +1,5 @@
 """The two low-level writes every journey and round goes through: open a step exactly once,
-and append to a journey's timeline. Imports only models, so any service may use them."""
+and append to a journey's timeline."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from care.directory.models import User
-from care.journeys.models import JourneyEvent, Step, StepKind, StepStatus
+from care.journeys import pathway as pathways
+from care.journeys.models import Journey, JourneyEvent, Step, StepStatus
+from care.journeys.registry import step_type
 
 
 def add_event(
@@ -52,7 +54,7 @@ class NewStep:
     """Everything that defines a step when it opens."""
 
     dedupe_key: str
-    kind: StepKind
+    kind: str
     title: str
     home_id: uuid.UUID
     due_at: datetime
@@ -67,13 +69,36 @@ class NewStep:
     candidate_profession: str | None = None
     assignee_id: uuid.UUID | None = None
     instructions: str | None = None
+    # What the domain reported that opens this step (a reaction in the pathway definition);
+    # None for the pathway's own sequence of stages.
+    trigger: str | None = None
+    status: StepStatus | None = None
+
+
+DEFAULT_PATHWAY = "ehch"
+
+
+def pathway_of(session: Session, journey_id: uuid.UUID | None) -> pathways.Pathway:
+    """The pathway version a journey follows; home-level work follows the current one."""
+    if journey_id is not None:
+        journey = session.get(Journey, journey_id)
+        if journey is not None:
+            return pathways.get(journey.pathway, journey.pathway_version)
+    return pathways.current(DEFAULT_PATHWAY)
 
 
 def open_step(session: Session, new: NewStep, now: datetime) -> uuid.UUID | None:
     """Open the step unless one with the same natural key exists (then None): idempotent.
 
-    A step opened with an assignee starts claimed by them (the MDT chose who does it).
+    A step opened with an assignee starts claimed by them (the MDT chose who does it). A step
+    opened by a trigger opens only if the journey's pathway version declares it for that
+    trigger (the pathway is applied, not just described); an undeclared kind is refused.
     """
+    step_type(new.kind)
+    if new.trigger is not None and new.kind not in pathway_of(
+            session, new.journey_id).opens_on(new.trigger):
+        return None
+    status = new.status or (StepStatus.CLAIMED if new.assignee_id else StepStatus.READY)
     step_id = session.execute(
         insert(Step)
         .values(
@@ -87,7 +112,7 @@ def open_step(session: Session, new: NewStep, now: datetime) -> uuid.UUID | None
             deterioration_id=new.deterioration_id,
             kind=new.kind,
             title=new.title,
-            status=StepStatus.CLAIMED if new.assignee_id else StepStatus.READY,
+            status=status,
             priority=new.priority,
             candidate_group=candidate_group(new.home_id, new.candidate_profession),
             candidate_profession=new.candidate_profession,
@@ -104,6 +129,10 @@ def open_step(session: Session, new: NewStep, now: datetime) -> uuid.UUID | None
         .returning(Step.id)
     ).scalar_one_or_none()
     if step_id is not None and new.journey_id is not None:
-        add_event(session, new.journey_id, "step.opened", f"{new.title} opened", now,
-                  step_id=step_id, data={"kind": new.kind.value})
+        if status == StepStatus.SKIPPED:
+            add_event(session, new.journey_id, "step.skipped", f"{new.title} skipped: "
+                      f"{new.instructions}", now, step_id=step_id, data={"kind": new.kind})
+        else:
+            add_event(session, new.journey_id, "step.opened", f"{new.title} opened", now,
+                      step_id=step_id, data={"kind": new.kind, "trigger": new.trigger})
     return step_id

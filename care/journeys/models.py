@@ -53,27 +53,14 @@ class JourneyStatus(StrEnum):
     ENDED = "ended"
 
 
-class StepKind(StrEnum):
-    HOLISTIC_ASSESSMENT = "holistic_assessment"
-    PCSP = "pcsp"
-    PREPARE_ROUND = "prepare_round"
-    CLINICAL_REVIEW = "clinical_review"
-    REFERRAL = "referral"
-    FOLLOW_UP = "follow_up"
-    MEDICATION_REVIEW = "medication_review"
-    REGISTRATION_CONVERSATION = "registration_conversation"
-    DEMENTIA_ASSESSMENT_OFFER = "dementia_assessment_offer"
-    URGENT_RESPONSE = "urgent_response"
-    REPEAT_OBSERVATIONS = "repeat_observations"
-    AE_REVIEW = "ae_review"
-
-
 class StepStatus(StrEnum):
     READY = "ready"
     CLAIMED = "claimed"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    # Never opened: a pathway migration found the journey already past this step.
+    SKIPPED = "skipped"
 
 
 OPEN_STATUSES = (StepStatus.READY, StepStatus.CLAIMED)
@@ -96,6 +83,9 @@ class Journey(Base):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_advanced_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_flow_run_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    # The pathway definition (care/pathways/) this journey follows; changed only by a migration.
+    pathway: Mapped[str] = mapped_column(String(40), server_default="ehch")
+    pathway_version: Mapped[int] = mapped_column(Integer, server_default="1")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -134,7 +124,8 @@ class Step(Base):
         ForeignKey("deterioration.id", ondelete="CASCADE", use_alter=True), nullable=True,
         index=True,
     )
-    kind: Mapped[StepKind] = mapped_column(enum_column(StepKind))
+    # A kind a domain declared (care/journeys/registry.py); the engine refuses any other.
+    kind: Mapped[str] = mapped_column(String(40))
     # Only members of this profession may take it (a referral to the dietitian, an SMR).
     candidate_profession: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # What the step asks, in the words of whoever opened it (e.g. the MDT's referral reason).
@@ -258,3 +249,20 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(SmallInteger)
     response: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class PathwayMigration(Base):
+    """One explicit move of running journeys to another pathway version: who, when, why, and
+    what happened to each journey (the per-journey detail is also on each timeline)."""
+
+    __tablename__ = "pathway_migration"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    pathway: Mapped[str] = mapped_column(String(40))
+    to_version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    # What the admin limited it to: a home, a list of journeys, or every journey.
+    scope: Mapped[dict[str, Any]]
+    actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    at: Mapped[datetime]
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)

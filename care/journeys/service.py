@@ -18,8 +18,10 @@ from care.clock import start_of_day
 from care.directory.access import ASSIGNING_ROLES, Actor
 from care.directory.models import HomeMembership, User
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound
-from care.journeys import effects, outbox
-from care.journeys.ledger import NewStep, add_event, open_step
+from care.journeys import outbox
+from care.journeys import pathway as pathways
+from care.journeys.deadlines import deadline_after
+from care.journeys.ledger import DEFAULT_PATHWAY, NewStep, add_event, open_step, pathway_of
 from care.journeys.models import (
     OPEN_STATUSES,
     Journey,
@@ -28,12 +30,10 @@ from care.journeys.models import (
     OutboxMessage,
     Stage,
     Step,
-    StepKind,
     StepStatus,
 )
 from care.journeys.notifications import notify
-from care.journeys.rules import PATHWAY, PATHWAY_BY_KIND, deadline_after, decide
-from care.journeys.steps import STEP_TYPES
+from care.journeys.registry import step_type
 from care.paging import page_offset
 from care.residents.models import Episode, Resident, Setting
 from care.settings import Settings
@@ -50,18 +50,22 @@ def start_journey(
     settings: Settings,
 ) -> Journey:
     """Create the resident's journey and open its first step at once (the fast path)."""
+    pathway = pathways.current(DEFAULT_PATHWAY)
     journey = Journey(
         resident_id=resident.id,
         home_id=resident.home_id,
-        stage=Stage.ASSESSMENT,
+        stage=Stage(pathway.stages[0].id),
         status=JourneyStatus.ACTIVE,
         current_episode_id=episode.id,
         started_at=now,
+        pathway=pathway.name,
+        pathway_version=pathway.version,
     )
     session.add(journey)
     session.flush()
     add_event(session, journey.id, "journey.started", "Admitted to the home; journey started",
-              now, actor=actor, data={"episode_id": str(episode.id)})
+              now, actor=actor, data={"episode_id": str(episode.id),
+                                      "pathway": f"{pathway.name} v{pathway.version}"})
     apply_pathway(session, journey, now=now, settings=settings)
     outbox.enqueue(session, journey.id, "admitted", now)
     return journey
@@ -87,37 +91,51 @@ class AdvanceResult:
 def apply_pathway(
     session: Session, journey: Journey, *, now: datetime, settings: Settings
 ) -> AdvanceResult:
-    """Open whatever the pathway says is due and set the stage. Idempotent (invariant 3).
+    """Open whatever the journey's pathway version says is due and set the stage.
+    Idempotent (invariant 3): the fast path and the runner's flow both call this.
 
     A step kind opens at most once per care-home episode: the unique key
     ``(episode_id, kind)`` with ``ON CONFLICT DO NOTHING`` makes a second advance a no-op.
     """
     if journey.status != JourneyStatus.ACTIVE or journey.current_episode_id is None:
         return AdvanceResult(journey.id, (), journey.stage.value)
-    episode = session.get(Episode, journey.current_episode_id)
-    assert episode is not None
-    existing = dict(
-        session.execute(
-            select(Step.kind, Step.status).where(Step.episode_id == episode.id)
-        ).tuples().all()
-    )
-    in_home = episode.setting == Setting.CARE_HOME and episode.ended_on is None
-    decision = decide(in_home, journey.stage, existing)
+    episode, decision = plan_for(session, journey)
     opened: list[str] = []
     for kind in decision.open_kinds:
         if _open_step(session, journey, episode, kind, now, settings) is not None:
-            opened.append(kind.value)
-    if decision.stage != journey.stage:
+            opened.append(kind)
+    stage = Stage(decision.stage)
+    if stage != journey.stage:
         add_event(session, journey.id, "stage.changed",
-                  f"Stage: {decision.stage.label}", now,
-                  data={"from": journey.stage.value, "to": decision.stage.value})
-        journey.stage = decision.stage
+                  f"Stage: {stage.label}", now,
+                  data={"from": journey.stage.value, "to": stage.value})
+        journey.stage = stage
     journey.last_advanced_at = now
     return AdvanceResult(journey.id, tuple(opened), journey.stage.value)
 
 
+def episode_steps(session: Session, episode_id: uuid.UUID) -> dict[str, StepStatus]:
+    """Each step kind created for a care-home episode, with its status."""
+    return dict(session.execute(
+        select(Step.kind, Step.status).where(Step.episode_id == episode_id)
+    ).tuples().all())
+
+
+def plan_for(
+    session: Session, journey: Journey, pathway: pathways.Pathway | None = None
+) -> tuple[Episode, pathways.PathwayDecision]:
+    """What the pathway (the journey's own version unless another is given) would do now."""
+    assert journey.current_episode_id is not None
+    episode = session.get(Episode, journey.current_episode_id)
+    assert episode is not None
+    in_home = episode.setting == Setting.CARE_HOME and episode.ended_on is None
+    pathway = pathway or pathway_of(session, journey.id)
+    return episode, pathways.decide(pathway, in_home, journey.stage,
+                                    episode_steps(session, episode.id))
+
+
 def _open_step(
-    session: Session, journey: Journey, episode: Episode, kind: StepKind, now: datetime,
+    session: Session, journey: Journey, episode: Episode, kind: str, now: datetime,
     settings: Settings,
 ) -> uuid.UUID | None:
     deadline = deadline_after(
@@ -125,14 +143,14 @@ def _open_step(
         tz=settings.timezone,
     )
     return open_step(session, NewStep(
-        dedupe_key=f"{episode.id}:{kind.value}",
+        dedupe_key=f"{episode.id}:{kind}",
         kind=kind,
-        title=PATHWAY_BY_KIND[kind].title,
+        title=step_type(kind).title,
         home_id=episode.home_id,
         due_at=deadline.due_at,
         deadline_rule=deadline.rule,
         deadline_base=start_of_day(episode.started_on, settings.timezone),
-        priority=STEP_TYPES[kind].priority,
+        priority=step_type(kind).priority,
         journey_id=journey.id,
         resident_id=journey.resident_id,
         episode_id=episode.id,
@@ -183,7 +201,7 @@ def get_step(session: Session, actor: Actor, step_id: uuid.UUID, *, lock: bool =
 @dataclass(frozen=True)
 class StepFilters:
     status: str | None = None
-    kind: StepKind | None = None
+    kind: str | None = None
     home_id: uuid.UUID | None = None
     assignee: str | None = None
     overdue: bool | None = None
@@ -329,7 +347,7 @@ def assign_step(
     if assignee is None or not assignee.active or not serves:
         raise InvalidInput("is not an active member serving this resident's home",
                            field="assignee_id")
-    if assignee.role not in STEP_TYPES[step.kind].performer_roles:
+    if assignee.role not in step_type(step.kind).performer_roles:
         raise InvalidInput(f"a {assignee.role.value} cannot do this kind of step",
                            field="assignee_id")
     if step.candidate_profession and assignee.profession.value != step.candidate_profession:
@@ -355,10 +373,10 @@ def assign_step(
     return step
 
 
-def validate_outcome(kind: StepKind, outcome: Any) -> dict[str, Any]:
+def validate_outcome(kind: str, outcome: Any) -> dict[str, Any]:
     """Validate against the step kind's form; field-by-field errors when it does not fit."""
     try:
-        model = STEP_TYPES[kind].outcome_model.model_validate(outcome)
+        model = step_type(kind).outcome_model.model_validate(outcome)
     except ValidationError as exc:
         errors = [
             {
@@ -375,7 +393,7 @@ def validate_outcome(kind: StepKind, outcome: Any) -> dict[str, Any]:
 
 def require_performer(actor: Actor, step: Step, action: str) -> None:
     """The step kind's roles, and its profession when it names one (a dietitian referral)."""
-    actor.require_role(STEP_TYPES[step.kind].performer_roles, action)
+    actor.require_role(step_type(step.kind).performer_roles, action)
     wanted = step.candidate_profession
     if wanted and actor.user.profession.value != wanted:
         raise Forbidden(f"only {Profession(wanted).label} may {action}")
@@ -407,7 +425,9 @@ def complete_step(
     step.completed_by_id = actor.id
     step.completed_at = now
     step.outcome = clean
-    effects.record_outcome(session, step, clean, actor, now, settings)
+    on_complete = step_type(step.kind).on_complete
+    if on_complete is not None:
+        on_complete(session, step, clean, actor, now, settings)
     add_event(session, step.journey_id, "step.completed", f"{step.title} completed by "
               f"{actor.user.display_name}", now, step_id=step.id, actor=actor.user,
               data={"late": now > step.due_at})
@@ -489,7 +509,8 @@ class StalledJourney:
 
 
 def _pathway_gaps(session: Session, home_ids: frozenset[uuid.UUID] | None) -> dict[uuid.UUID, str]:
-    """Journeys where a step the pathway requires was never opened, built from PATHWAY itself."""
+    """Journeys where a step their pathway version requires was never opened: for each
+    version installed, each step whose predecessor is done (or the first) but which is missing."""
     gaps: dict[uuid.UUID, str] = {}
     in_home = and_(
         Journey.status == JourneyStatus.ACTIVE,
@@ -497,27 +518,26 @@ def _pathway_gaps(session: Session, home_ids: frozenset[uuid.UUID] | None) -> di
         Episode.setting == Setting.CARE_HOME,
         Episode.ended_on.is_(None),
     )
-    for declared in PATHWAY:
-        successor = select(Step.id).where(
-            Step.episode_id == Episode.id, Step.kind == declared.kind
-        ).exists()
-        conditions: list[Any] = [in_home, ~successor]
-        if declared.after is not None:
-            conditions.append(
-                select(Step.id).where(
-                    Step.episode_id == Episode.id,
-                    Step.kind == declared.after,
-                    Step.status == StepStatus.COMPLETED,
-                ).exists()
-            )
-        if home_ids is not None:
-            conditions.append(Journey.home_id.in_(home_ids))
-        query = select(Journey.id).join(Episode, Episode.id == Journey.current_episode_id)
-        for journey_id in session.scalars(query.where(*conditions)):
-            what = f"{declared.title} never opened"
-            if declared.after is not None:
-                what += f" after {PATHWAY_BY_KIND[declared.after].title.lower()} was completed"
-            gaps.setdefault(journey_id, what)
+    for pathway in pathways.versions(DEFAULT_PATHWAY):
+        sequence = pathway.sequence_kinds
+        for index, kind in enumerate(sequence):
+            missing = ~select(Step.id).where(
+                Step.episode_id == Episode.id, Step.kind == kind).exists()
+            conditions: list[Any] = [in_home, missing, Journey.pathway == pathway.name,
+                                     Journey.pathway_version == pathway.version]
+            before = sequence[index - 1] if index else None
+            if before is not None:
+                conditions.append(select(Step.id).where(
+                    Step.episode_id == Episode.id, Step.kind == before,
+                    Step.status.in_(pathways.DONE)).exists())
+            if home_ids is not None:
+                conditions.append(Journey.home_id.in_(home_ids))
+            query = select(Journey.id).join(Episode, Episode.id == Journey.current_episode_id)
+            for journey_id in session.scalars(query.where(*conditions)):
+                what = f"{step_type(kind).title} never opened"
+                if before is not None:
+                    what += f" after {step_type(before).title.lower()} was completed"
+                gaps.setdefault(journey_id, what)
     return gaps
 
 

@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
 from care.clock import local_date
-from care.deterioration import recording as deterioration
 from care.directory.access import ADMITTING_ROLES, Actor
 from care.directory.models import CareHome
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys import outbox
 from care.journeys import service as journeys
+from care.journeys.events import publish
 from care.journeys.ledger import add_event
 from care.journeys.models import Journey, JourneyStatus, Stage
 from care.paging import page_offset
+from care.residents.events import ResidentLeftHome
 from care.residents.models import (
     Episode,
     EpisodeEnd,
@@ -222,8 +223,8 @@ def record_hospital_stay(
                               note=data.note)
     journeys.cancel_open_steps(session, journey, "admitted to hospital; new steps open on return",
                                now, actor.user)
-    deterioration.close_on_departure(session, resident.id, "admitted to hospital", now,
-                                     admitted=True)
+    publish(session, ResidentLeftHome(at=now, actor=actor, resident_id=resident.id,
+                                      reason="admitted to hospital", to_hospital=True))
     _move(session, journey, hospital, Stage.IN_HOSPITAL, now, actor,
           "journey.hospital_admission", "Admitted to hospital")
     resident.status = ResidentStatus.IN_HOSPITAL
@@ -312,7 +313,8 @@ def _leave(
     if episode.ended_on is None:
         _end_episode(episode, on, end, field)
     journeys.cancel_open_steps(session, journey, reason, now, actor.user)
-    deterioration.close_on_departure(session, resident.id, reason, now)
+    publish(session, ResidentLeftHome(at=now, actor=actor, resident_id=resident.id,
+                                      reason=reason, to_hospital=False))
     _finish(session, journey, stage, now, actor, event, summary)
     resident.status = status
     audit(session, at=now, actor=actor.user, channel=actor.channel, action=action,

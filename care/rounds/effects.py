@@ -10,15 +10,16 @@ from sqlalchemy.orm import Session
 from care.clock import end_of_day, local_date
 from care.directory.models import User
 from care.journeys.ledger import NewStep, open_step
-from care.journeys.models import Step, StepKind
+from care.journeys.models import Step
+from care.rounds.kinds import REVIEW_COMPLETED, RoundStep
 from care.rounds.models import ResidentEvent, ResidentEventKind
 from care.settings import Settings
 
-REVIEWS = (StepKind.CLINICAL_REVIEW, StepKind.REFERRAL, StepKind.FOLLOW_UP)
-EVENT_FOR_KIND = {
-    StepKind.MEDICATION_REVIEW: ResidentEventKind.SMR,
-    StepKind.REGISTRATION_CONVERSATION: ResidentEventKind.REGISTRATION_CHOICE,
-    StepKind.DEMENTIA_ASSESSMENT_OFFER: ResidentEventKind.DEMENTIA_OFFER,
+REVIEWS = (RoundStep.CLINICAL_REVIEW, RoundStep.REFERRAL, RoundStep.FOLLOW_UP)
+EVENT_FOR_KIND: dict[str, ResidentEventKind] = {
+    RoundStep.MEDICATION_REVIEW: ResidentEventKind.SMR,
+    RoundStep.REGISTRATION_CONVERSATION: ResidentEventKind.REGISTRATION_CHOICE,
+    RoundStep.DEMENTIA_ASSESSMENT_OFFER: ResidentEventKind.DEMENTIA_OFFER,
 }
 
 
@@ -41,7 +42,7 @@ def record_outcome(
         day = date.fromisoformat(review_on)
         open_step(session, NewStep(
             dedupe_key=f"follow-up:{step.id}",
-            kind=StepKind.FOLLOW_UP,
+            kind=RoundStep.FOLLOW_UP,
             title="Follow-up review",
             home_id=step.home_id,
             due_at=end_of_day(day, settings.timezone),
@@ -54,4 +55,5 @@ def record_outcome(
             candidate_profession=step.candidate_profession,
             assignee_id=actor.id,
             instructions=f"Follow-up of {step.title.lower()}: {outcome.get('outcome', '')}"[:2000],
-        ), now)
+        trigger=REVIEW_COMPLETED,
+    ), now)

@@ -15,18 +15,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import CarePlan
 from care.assessments.service import latest_plan_for_update
 from care.audit.service import record as audit
 from care.clock import end_of_day, local_date, local_datetime
-from care.directory.access import Actor
+from care.directory.access import CLINICAL_ROLES, CLINICIANS, Actor
 from care.directory.models import CareHome, HomeMembership, User
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys.ledger import NewStep, add_event, open_step
-from care.journeys.models import OPEN_STATUSES, Journey, Step, StepKind, StepStatus
+from care.journeys.models import OPEN_STATUSES, Journey, Step, StepStatus
 from care.journeys.notifications import notify
-from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
 from care.residents.models import DementiaStatus, Episode, EpisodeStart, Resident, ResidentStatus
+from care.rounds.kinds import ROUND_DECIDED, ROUND_PREPARING, RoundStep
 from care.rounds.models import (
     DONE_STATUSES,
     AgendaDecision,
@@ -91,7 +92,7 @@ def resident_facts(
         for episode_id, kind in session.execute(
             select(Step.episode_id, Step.kind).where(
                 Step.episode_id.in_(episodes), Step.status == StepStatus.COMPLETED,
-                Step.kind.in_((StepKind.HOLISTIC_ASSESSMENT, StepKind.PCSP)))
+                Step.kind.in_((AssessmentStep.HOLISTIC_ASSESSMENT, AssessmentStep.PCSP)))
         )
     }
     since = today - timedelta(days=max(policy.falls_days, policy.deterioration_days))
@@ -144,8 +145,8 @@ def resident_facts(
         reviewed = latest.get((resident_id, ResidentEventKind.ROUND_REVIEW))
         facts[resident_id] = ResidentFacts(
             stay_started_on=started_on,
-            assessment_done=(episode_id, StepKind.HOLISTIC_ASSESSMENT) in done,
-            plan_done=(episode_id, StepKind.PCSP) in done,
+            assessment_done=(episode_id, AssessmentStep.HOLISTIC_ASSESSMENT) in done,
+            plan_done=(episode_id, AssessmentStep.PCSP) in done,
             last_hospital_return_on=started_on if start_reason == EpisodeStart.READMISSION
             else None,
             deterioration_events=recent.get((resident_id, ResidentEventKind.DETERIORATION), 0),
@@ -202,7 +203,7 @@ def prepare_round(
         rnd.status = RoundStatus.PREPARING
     if open_step(session, NewStep(
         dedupe_key=f"round:{rnd.id}:prepare",
-        kind=StepKind.PREPARE_ROUND,
+        kind=RoundStep.PREPARE_ROUND,
         title=f"Prepare the home round: {home.name}, {round_at:%a %d %b}",
         home_id=home.id,
         due_at=round_at,
@@ -212,8 +213,9 @@ def prepare_round(
         home_round_id=rnd.id,
         instructions="Check the draft agenda with the home's representative: add residents "
                      "the home or family are worried about, remove any with a reason.",
+        trigger=ROUND_PREPARING,
     ), now):
-        result.opened.append(StepKind.PREPARE_ROUND.value)
+        result.opened.append(RoundStep.PREPARE_ROUND.value)
     facts = resident_facts(session, home.id, local_date(now, settings.timezone), policy,
                            round_id=rnd.id)
     result.agenda_size = len(refresh_agenda(session, rnd, facts, now, policy))
@@ -328,39 +330,40 @@ def open_side_steps(
         select(Journey.resident_id, Journey.id).where(Journey.resident_id.in_(facts))
     ).tuples().all())
     open_smr = set(session.scalars(select(Step.resident_id).where(
-        Step.resident_id.in_(facts), Step.kind == StepKind.MEDICATION_REVIEW,
+        Step.resident_id.in_(facts), Step.kind == RoundStep.MEDICATION_REVIEW,
         Step.status.in_(OPEN_STATUSES))))
     opened: list[str] = []
     today = local_date(now, settings.timezone)
     later = end_of_day(today + timedelta(days=28), settings.timezone)
 
-    def side(resident_id: uuid.UUID, key: str, kind: StepKind, title: str, due: datetime,
+    def side(resident_id: uuid.UUID, key: str, kind: str, title: str, due: datetime,
              profession: str | None, instructions: str) -> None:
         if open_step(session, NewStep(
             dedupe_key=key, kind=kind, title=title, home_id=home.id, due_at=due,
             deadline_rule="home-round-side-step/v1", deadline_base=now, priority=3,
             journey_id=journeys.get(resident_id), resident_id=resident_id,
             home_round_id=rnd.id, candidate_profession=profession, instructions=instructions,
-        ), now):
-            opened.append(kind.value)
+        trigger=ROUND_PREPARING,
+    ), now):
+            opened.append(kind)
 
     due_smr = [r for r, f in facts.items() if smr_due(f, today, policy) and r not in open_smr]
     due_smr.sort(key=lambda r: _smr_rank(facts[r], today))
     # A few per round, however often the round is prepared.
     this_round = session.scalar(select(func.count()).select_from(Step).where(
-        Step.home_round_id == rnd.id, Step.kind == StepKind.MEDICATION_REVIEW)) or 0
+        Step.home_round_id == rnd.id, Step.kind == RoundStep.MEDICATION_REVIEW)) or 0
     for resident_id in due_smr[:max(0, SMR_PER_ROUND - this_round)]:
-        side(resident_id, f"smr:{resident_id}:{rnd.week}", StepKind.MEDICATION_REVIEW,
+        side(resident_id, f"smr:{resident_id}:{rnd.week}", RoundStep.MEDICATION_REVIEW,
              "Structured medication review", later, Profession.PHARMACIST.value,
              "Care-home residents are prioritised for a structured medication review.")
     for resident_id, resident in residents.items():
         if not resident.gp_in_aligned_pcn:
-            side(resident_id, f"registration:{resident_id}", StepKind.REGISTRATION_CONVERSATION,
+            side(resident_id, f"registration:{resident_id}", RoundStep.REGISTRATION_CONVERSATION,
                  "Talk about registering with the home's aligned practice", later, None,
                  f"Registered with {resident.gp_practice_name}, outside the home's aligned PCN. "
                  "Re-registering is the resident's choice: record what they decide.")
         if resident.dementia_status == DementiaStatus.POSSIBLE_UNDIAGNOSED:
-            side(resident_id, f"dementia-offer:{resident_id}", StepKind.DEMENTIA_ASSESSMENT_OFFER,
+            side(resident_id, f"dementia-offer:{resident_id}", RoundStep.DEMENTIA_ASSESSMENT_OFFER,
                  "Offer a dementia assessment", later, None,
                  "Possible undiagnosed dementia: offer an assessment (memory service).")
     return opened
@@ -614,26 +617,28 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
     if data.response == Response.CLINICAL_INPUT:
         assert clinician is not None and data.by_date is not None
         step_id = open_step(session, NewStep(
-            dedupe_key=f"decision:{item.id}", kind=StepKind.CLINICAL_REVIEW,
+            dedupe_key=f"decision:{item.id}", kind=RoundStep.CLINICAL_REVIEW,
             title=f"Review at the home round ({clinician.display_name})", home_id=rnd.home_id,
             due_at=end_of_day(data.by_date, settings.timezone),
             deadline_rule="mdt-agreed-date/v1", deadline_base=now, priority=2,
             journey_id=journey_id, resident_id=resident.id, home_round_id=rnd.id,
             assignee_id=clinician.id, instructions=_instructions(item, data),
-        ), now)
+        trigger=ROUND_DECIDED,
+    ), now)
         notify(session, clinician.id, "assignment",
                f"The MDT asked you to see {resident.short_name} "
                f"by {data.by_date:%d %b}.", now, step_id=step_id, resident_id=resident.id)
     elif data.response == Response.REFERRAL:
         assert data.referral_to is not None and data.by_date is not None
         step_id = open_step(session, NewStep(
-            dedupe_key=f"decision:{item.id}", kind=StepKind.REFERRAL,
+            dedupe_key=f"decision:{item.id}", kind=RoundStep.REFERRAL,
             title=f"Referral: {data.referral_to.value.replace('_', ' ')}", home_id=rnd.home_id,
             due_at=end_of_day(data.by_date, settings.timezone),
             deadline_rule="mdt-agreed-date/v1", deadline_base=now, priority=2,
             journey_id=journey_id, resident_id=resident.id, home_round_id=rnd.id,
             candidate_profession=data.referral_to.value, instructions=_instructions(item, data),
-        ), now)
+        trigger=ROUND_DECIDED,
+    ), now)
     decision = AgendaDecision(item_id=item.id, response=data.response,
                               clinician_id=data.clinician_id, by_date=data.by_date,
                               referral_to=data.referral_to.value if data.referral_to else None,
@@ -710,7 +715,7 @@ def close_round(session: Session, actor: Actor, round_id: uuid.UUID, now: dateti
     rnd.status = RoundStatus.HELD if items else RoundStatus.CHECK_IN
     rnd.completed_at, rnd.completed_by_id, rnd.notes = now, actor.id, notes
     session.execute(
-        update(Step).where(Step.home_round_id == rnd.id, Step.kind == StepKind.PREPARE_ROUND,
+        update(Step).where(Step.home_round_id == rnd.id, Step.kind == RoundStep.PREPARE_ROUND,
                            Step.status.in_(OPEN_STATUSES))
         .values(status=StepStatus.CANCELLED, cancelled_reason="the round has been recorded")
     )

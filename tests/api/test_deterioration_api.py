@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -21,7 +22,7 @@ from care.deterioration.models import (
     PcnEscalationPolicy,
 )
 from care.directory.models import User
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
 from care.residents.models import Resident, ResidentStatus
 from care.types import Profession, Role
 from tests.api.conftest import Headers
@@ -130,7 +131,8 @@ def test_admission_outcome_over_http_pauses_the_journey(
     assert journey["stage"] == "in_hospital"
     with sessions() as s:
         assert s.get(Resident, rid).status == ResidentStatus.IN_HOSPITAL  # type: ignore[union-attr]
-        review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
+        review = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.AE_REVIEW)).one()
         assert review.candidate_profession == "community_matron"
     r = client.post(f"{API}/residents/{rid}/observations", headers=login("staff.a"), json=MEDIUM)
     assert r.status_code == 409 and "in hospital" in r.json()["detail"]

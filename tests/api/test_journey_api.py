@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import HolisticAssessment
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
@@ -22,7 +23,6 @@ from care.journeys.models import (
     OutboxMessage,
     Step,
     StepEscalation,
-    StepKind,
     StepStatus,
 )
 from care.settings import Settings
@@ -159,7 +159,7 @@ def test_crash_after_completion_is_healed_by_a_rerun_and_reruns_never_duplicate(
     assert r.json()["open_steps"] == []  # the plan did not open
     with sessions() as s:  # ...but the completion committed, with its advance signal
         assert _count(s, HolisticAssessment) == 1
-        assert _count(s, Step, Step.kind == StepKind.PCSP) == 0
+        assert _count(s, Step, Step.kind == AssessmentStep.PCSP) == 0
         assert _count(s, OutboxMessage, OutboxMessage.processed_at.is_(None)) == 1
 
     admin = login("admin")

@@ -17,7 +17,8 @@ from care.assessments.models import CarePlan
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
 from care.directory.models import User
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
+from care.rounds.kinds import RoundStep
 from care.rounds.models import (
     AgendaDecision,
     AgendaItem,
@@ -134,7 +135,7 @@ def test_prepare_opens_the_round_with_a_reasoned_agenda_only_in_its_window(
     with sessions() as s:
         rnd = s.scalars(select(HomeRound)).one()
         assert rnd.status == RoundStatus.PREPARING and str(rnd.id) == body["id"]
-        prepare = s.scalars(select(Step).where(Step.kind == StepKind.PREPARE_ROUND)).one()
+        prepare = s.scalars(select(Step).where(Step.kind == RoundStep.PREPARE_ROUND)).one()
         assert prepare.home_round_id == rnd.id and prepare.status == StepStatus.READY
         assert _count(s, AgendaItem) == 1
         assert _count(s, AuditEvent, AuditEvent.action == "round.prepare") == 2
@@ -267,7 +268,7 @@ def test_decisions_open_review_and_referral_steps_and_the_round_is_held(
         assert _count(s, RoundAttendance, RoundAttendance.round_id == rnd.id) == 3
         assert _count(s, AgendaDecision) == 2
         step = s.get(Step, review["id"])
-        assert step is not None and step.kind == StepKind.CLINICAL_REVIEW
+        assert step is not None and step.kind == RoundStep.CLINICAL_REVIEW
         assert step.assignee_id == users["gp.a"].id and str(step.resident_id) == new
         step = s.get(Step, referral["id"])
         assert step is not None and step.assignee_id == dietitian.id
@@ -275,7 +276,7 @@ def test_decisions_open_review_and_referral_steps_and_the_round_is_held(
         plans = s.scalars(select(CarePlan).where(CarePlan.resident_id == thin)
                           .order_by(CarePlan.version)).all()
         assert [p.version for p in plans] == [1, 2]
-        prepare = s.scalars(select(Step).where(Step.kind == StepKind.PREPARE_ROUND)).one()
+        prepare = s.scalars(select(Step).where(Step.kind == RoundStep.PREPARE_ROUND)).one()
         assert prepare.status == StepStatus.CANCELLED
         assert _count(s, AuditEvent, AuditEvent.action == "round.decision") == 2
         assert _count(s, AuditEvent, AuditEvent.action == "round.close") == 1

@@ -13,17 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import HolisticAssessment
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
-from care.journeys.models import (
-    IdempotencyRecord,
-    JourneyEvent,
-    OutboxMessage,
-    Step,
-    StepKind,
-    StepStatus,
-)
+from care.journeys.models import IdempotencyRecord, JourneyEvent, OutboxMessage, Step, StepStatus
 from tests.api.conftest import Headers
 from tests.factories import ASSESSMENT, PCSP, World
 
@@ -287,7 +281,7 @@ def test_completion_opens_the_plan_at_once_and_repeats_are_idempotent(
         assert step is not None and step.outcome is not None
         assert step.outcome["social"] == ASSESSMENT["social"]
         assert _count(s, HolisticAssessment) == 1
-        assert _count(s, Step, Step.kind == StepKind.PCSP) == 1
+        assert _count(s, Step, Step.kind == AssessmentStep.PCSP) == 1
         assert _count(s, AuditEvent, AuditEvent.action == "step.complete") == 1
         assert _count(s, JourneyEvent, JourneyEvent.kind == "step.completed") == 1
         assert _count(s, OutboxMessage, OutboxMessage.reason == "step_completed") == 1
@@ -326,7 +320,7 @@ def test_same_key_sent_twice_at_once_completes_once(
     assert responses[0].json() == responses[1].json()
     with sessions() as s:
         assert _count(s, HolisticAssessment) == 1
-        assert _count(s, Step, Step.kind == StepKind.PCSP) == 1
+        assert _count(s, Step, Step.kind == AssessmentStep.PCSP) == 1
         assert _count(s, IdempotencyRecord) == 1
 
 

@@ -36,6 +36,7 @@ from api.app import create_app
 from api.context import AppContext
 from api.security import SESSION_COOKIE, issue_token
 from care.assessments import service as assessments
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import CarePlan, FirstContactReview
 from care.assessments.schemas import FirstContactResolutionIn, PreferredContact
 from care.clock import FrozenClock
@@ -43,6 +44,7 @@ from care.delivery import outbox as deliveries
 from care.delivery import service as delivery
 from care.delivery.models import NotificationDelivery
 from care.deterioration import service as deterioration
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.schemas import (
     BaselineIn,
@@ -55,10 +57,11 @@ from care.directory.models import NotifyChannel
 from care.journeys import notifications as inbox
 from care.journeys import outbox
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Step, StepKind, StepStatus
+from care.journeys.models import Journey, Step, StepStatus
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn, HospitalStayIn
 from care.rounds import service as rounds
+from care.rounds.kinds import RoundStep
 from care.rounds.models import HomeRound, RoundStatus
 from care.rounds.rules import next_round
 from care.rounds.schemas import DecisionIn as RoundDecisionIn
@@ -110,7 +113,7 @@ def _admit(s: Session, world: World, settings: Settings, given: str, family: str
     return resident.id
 
 
-def _step(s: Session, resident_id: uuid.UUID | None, kind: StepKind, *,
+def _step(s: Session, resident_id: uuid.UUID | None, kind: str, *,
           home_round_id: uuid.UUID | None = None) -> Step:
     query = select(Step).where(Step.kind == kind)
     if resident_id is not None:
@@ -125,7 +128,8 @@ def _step(s: Session, resident_id: uuid.UUID | None, kind: StepKind, *,
 def _plan(s: Session, nurse: Actor, resident_id: uuid.UUID, settings: Settings,
           at: datetime, **wishes: str) -> None:
     plan = {**PCSP, "escalation_wishes": {**PCSP["escalation_wishes"], **wishes}}
-    for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT), (StepKind.PCSP, plan)):
+    for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                          (AssessmentStep.PCSP, plan)):
         journeys.complete_step(s, nurse, _step(s, resident_id, kind).id, outcome, at, settings)
 
 
@@ -195,9 +199,10 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> tuple[World, S
         for name in ("margaret", "edith", "arthur", "vera"):
             _plan(s, nurse, r[name], settings, NOW - timedelta(days=28),
                   hospital_admission="no" if name == "edith" else "discuss_first")
-        journeys.complete_step(s, nurse, _step(s, r["walter"], StepKind.HOLISTIC_ASSESSMENT).id,
+        walter_assessment = _step(s, r["walter"], AssessmentStep.HOLISTIC_ASSESSMENT)
+        journeys.complete_step(s, nurse, walter_assessment.id,
                                ASSESSMENT, NOW - timedelta(days=9), settings)
-        steps["pcsp_done"] = _step(s, r["margaret"], StepKind.PCSP).id
+        steps["pcsp_done"] = _step(s, r["margaret"], AssessmentStep.PCSP).id
         # Margaret: three days of observations; two days ago a fever the GP advised on.
         for hours_ago, values in ((72, USUAL), (60, {**USUAL, "pulse": 96, "temperature": 38.2}),
                                   (48, USUAL), (30, {"pulse": 88, "spo2": 96}),
@@ -226,7 +231,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> tuple[World, S
         residents.record_hospital_stay(s, staff, r["ivy"], HospitalStayIn(
             admitted_on=(NOW - timedelta(days=2)).date(), hospital_name="Royal Test Infirmary"),
             NOW - timedelta(days=2))
-        steps["cancelled"] = _step(s, r["ivy"], StepKind.HOLISTIC_ASSESSMENT).id
+        steps["cancelled"] = _step(s, r["ivy"], AssessmentStep.HOLISTIC_ASSESSMENT).id
         # Care plans that say who to contact first in words, from before the choice was coded:
         # Vera's waits for the clinical lead, Arthur's was resolved yesterday.
         _legacy_first_contact(s, world, r["vera"], "Dr Shah, or her daughter")
@@ -316,11 +321,11 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> tuple[World, S
             journeys.claim_step(s, load_actor(s, world.users[username]), step.id, NOW)
             steps[name] = step.id
 
-        take("nurse.a", _step(s, r["dorothy"], StepKind.HOLISTIC_ASSESSMENT), "assessment")
-        take("nurse.a", _step(s, r["walter"], StepKind.PCSP), "pcsp")
-        take("matron.a", _step(s, r["arthur"], StepKind.AE_REVIEW), "ae_review")
+        take("nurse.a", _step(s, r["dorothy"], AssessmentStep.HOLISTIC_ASSESSMENT), "assessment")
+        take("nurse.a", _step(s, r["walter"], AssessmentStep.PCSP), "pcsp")
+        take("matron.a", _step(s, r["arthur"], DeteriorationStep.AE_REVIEW), "ae_review")
         smr = s.scalars(select(Step).where(Step.home_round_id == round_id,
-                                           Step.kind == StepKind.MEDICATION_REVIEW)
+                                           Step.kind == RoundStep.MEDICATION_REVIEW)
                         .order_by(Step.resident_id)).all()
         assert len(smr) >= 3, smr
         take("pharmacist.a", smr[0], "medication_review")
@@ -330,19 +335,20 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> tuple[World, S
             "referred_to_gp": False, "summary": "Statin stopped: no longer of benefit.",
             "next_review_on": "2027-05-01"}, NOW, settings)
         steps["medication_review_ready"] = smr[2].id
-        take("dietitian.a", _step(s, r["walter"], StepKind.REFERRAL), "referral")
-        take("lead", _step(s, r["margaret"], StepKind.CLINICAL_REVIEW), "clinical_review")
-        take("gp.a", _step(s, r["dorothy"], StepKind.DEMENTIA_ASSESSMENT_OFFER),
+        take("dietitian.a", _step(s, r["walter"], RoundStep.REFERRAL), "referral")
+        take("lead", _step(s, r["margaret"], RoundStep.CLINICAL_REVIEW), "clinical_review")
+        take("gp.a", _step(s, r["dorothy"], RoundStep.DEMENTIA_ASSESSMENT_OFFER),
              "dementia_offer")
-        take("coord", _step(s, r["dorothy"], StepKind.REGISTRATION_CONVERSATION),
+        take("coord", _step(s, r["dorothy"], RoundStep.REGISTRATION_CONVERSATION),
              "registration")
-        take("coord", _step(s, None, StepKind.PREPARE_ROUND, home_round_id=round_id),
+        take("coord", _step(s, None, RoundStep.PREPARE_ROUND, home_round_id=round_id),
              "prepare_round")
         current = s.get(Deterioration, det["margaret"])
         assert current is not None and current.urgent_step_id is not None
         steps["urgent"] = current.urgent_step_id
         repeat = s.scalars(select(Step).where(
-            Step.deterioration_id == det["margaret"], Step.kind == StepKind.REPEAT_OBSERVATIONS,
+            Step.deterioration_id == det["margaret"],
+            Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS,
             Step.status == StepStatus.READY)).one()
         steps["repeat"] = repeat.id
         # The clinical lead has read one notification, not the rest.

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.clock import FrozenClock
 from care.deterioration import service
 from care.deterioration.models import (
@@ -26,7 +27,7 @@ from care.deterioration.models import (
 from care.deterioration.schemas import DecisionIn, ObservationsIn
 from care.directory.access import load_actor
 from care.journeys import service as journeys
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn
 from care.settings import Settings
@@ -61,8 +62,8 @@ def margaret(
         resident, _ = residents.admit(s, staff, AdmissionIn(**body), NOW - timedelta(days=36),
                                       settings)
         nurse = load_actor(s, world.users["nurse.a"])
-        for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT),
-                              (StepKind.PCSP, PCSP)):
+        for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                              (AssessmentStep.PCSP, PCSP)):
             step = s.scalars(select(Step).where(Step.resident_id == resident.id,
                                                 Step.kind == kind)).one()
             journeys.complete_step(s, nurse, step.id, outcome, NOW - timedelta(days=34), settings)
@@ -250,7 +251,8 @@ def test_responds_to_pain_only_says_call_999_first_even_with_no_admission_wish(
         nurse = load_actor(s, world.users["nurse.a"])
         plan = {**PCSP, "escalation_wishes": {**PCSP["escalation_wishes"],
                                               "hospital_admission": "no"}}
-        for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT), (StepKind.PCSP, plan)):
+        for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                              (AssessmentStep.PCSP, plan)):
             step = s.scalars(select(Step).where(Step.resident_id == resident.id,
                                                 Step.kind == kind)).one()
             journeys.complete_step(s, nurse, step.id, outcome, NOW - timedelta(days=34), settings)

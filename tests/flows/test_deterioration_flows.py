@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from care.assessments.kinds import AssessmentStep
 from care.clock import FrozenClock
 from care.deterioration import service as deterioration
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.schemas import DecisionIn, ObservationsIn
 from care.directory.access import load_actor
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Stage, Step, StepEscalation, StepKind, StepStatus
+from care.journeys.models import Journey, Stage, Step, StepEscalation, StepStatus
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn, ReadmissionIn
 from care.types import Profession, Role
@@ -54,7 +56,8 @@ def _resident(rt: Runtime, world: World, hospital: str) -> uuid.UUID:
             world.home_a.id, date(2026, 10, 5))), NOW - timedelta(days=30), rt.settings)
         nurse = load_actor(s, world.users["nurse.a"])
         pcsp = {**PCSP, "escalation_wishes": {"hospital_admission": hospital}}
-        for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT), (StepKind.PCSP, pcsp)):
+        for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                              (AssessmentStep.PCSP, pcsp)):
             step = s.scalars(select(Step).where(Step.resident_id == resident.id,
                                                 Step.kind == kind)).one()
             journeys.complete_step(s, nurse, step.id, outcome, NOW - timedelta(days=28),
@@ -74,7 +77,7 @@ def _ladder(rt: Runtime, det_id: uuid.UUID) -> tuple[str, list[str]]:
         det = s.get(Deterioration, det_id)
         assert det is not None
         steps = s.scalars(select(Step).where(Step.deterioration_id == det_id,
-                                             Step.kind == StepKind.URGENT_RESPONSE)
+                                             Step.kind == DeteriorationStep.URGENT_RESPONSE)
                           .order_by(Step.opened_at)).all()
         return det.ladder[det.level], [f"{st.candidate_profession}:{st.status.value}"
                                        for st in steps]
@@ -167,7 +170,7 @@ async def test_admission_and_return_restart_the_7_day_deadlines(
         journey = s.scalars(select(Journey).where(Journey.resident_id == rid)).one()
         assert journey.stage == Stage.IN_HOSPITAL
         assert not s.scalars(select(Step).where(Step.journey_id == journey.id,
-                                                Step.kind != StepKind.AE_REVIEW,
+                                                Step.kind != DeteriorationStep.AE_REVIEW,
                                                 Step.status == StepStatus.READY)).all()
     back = datetime.fromisoformat("2026-11-16T11:00:00+00:00")  # Monday
     _at(rt, back)
@@ -179,7 +182,7 @@ async def test_admission_and_return_restart_the_7_day_deadlines(
         journey = s.scalars(select(Journey).where(Journey.resident_id == rid)).one()
         assert journey.stage == Stage.ASSESSMENT
         fresh = s.scalars(select(Step).where(
-            Step.journey_id == journey.id, Step.kind == StepKind.HOLISTIC_ASSESSMENT,
+            Step.journey_id == journey.id, Step.kind == AssessmentStep.HOLISTIC_ASSESSMENT,
             Step.status == StepStatus.READY)).one()
         assert fresh.due_at.date() == date(2026, 11, 25)  # 7 working days from Monday 16th
         assert fresh.opened_at == back

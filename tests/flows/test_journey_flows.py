@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from care.assessments.kinds import AssessmentStep
 from care.directory.access import load_actor
 from care.journeys import service as journeys
 from care.journeys.models import (
@@ -16,7 +17,6 @@ from care.journeys.models import (
     OutboxMessage,
     Stage,
     Step,
-    StepKind,
     StepStatus,
 )
 from care.residents import service as residents
@@ -36,7 +36,7 @@ def _admit(rt: Runtime, world: World, on: date) -> Journey:
         return journey
 
 
-def _steps(s: Session, journey_id: object) -> dict[StepKind, Step]:
+def _steps(s: Session, journey_id: object) -> dict[str, Step]:
     return {st.kind: st for st in s.scalars(select(Step).where(Step.journey_id == journey_id))}
 
 
@@ -120,7 +120,7 @@ async def test_crash_after_completion_is_healed_by_rerun_and_by_sweep(
 
         mp.setattr(journeys, "fast_path_advance", crash)
         with rt.sessions() as s, s.begin():
-            step = _steps(s, journey.id)[StepKind.HOLISTIC_ASSESSMENT]
+            step = _steps(s, journey.id)[AssessmentStep.HOLISTIC_ASSESSMENT]
             journeys.complete_step(s, load_actor(s, world.users["nurse.a"]), step.id, ASSESSMENT,
                                    rt.clock.now(), rt.settings)
             # The completion commits, but its advance signal is lost with the "crash" too.
@@ -128,7 +128,7 @@ async def test_crash_after_completion_is_healed_by_rerun_and_by_sweep(
                 OutboxMessage.journey_id == journey.id))
         mp.undo()
         with rt.sessions() as s:
-            assert StepKind.PCSP not in _steps(s, journey.id)
+            assert AssessmentStep.PCSP not in _steps(s, journey.id)
             stalled = journeys.find_stalled(s, rt.clock.now(), rt.settings)
             assert [j.journey.id for j in stalled] == [journey.id]
             assert "never opened" in stalled[0].reasons[0]
@@ -144,7 +144,7 @@ async def test_crash_after_completion_is_healed_by_rerun_and_by_sweep(
             await runner.drain_until_idle()
         with rt.sessions() as s:
             steps = _steps(s, journey.id)
-            assert steps[StepKind.PCSP].status == StepStatus.READY
+            assert steps[AssessmentStep.PCSP].status == StepStatus.READY
             assert s.scalar(select(func.count()).select_from(Step).where(
                 Step.journey_id == journey.id)) == 2
             assert s.get(Journey, journey.id).stage == Stage.CARE_PLANNING  # type: ignore[union-attr]

@@ -7,8 +7,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from care.journeys.models import Step, StepKind
+from care.journeys.models import Step
 from care.rounds import service as rounds
+from care.rounds.kinds import RoundStep
 from care.rounds.models import HomeRound, RoundStatus
 from flows.rounds import home_rounds
 from tasks.runtime import Runtime
@@ -29,7 +30,7 @@ async def test_each_home_is_prepared_on_its_own_day_and_failures_stay_local(
     with rt.sessions() as s:
         open_rounds = s.scalars(select(HomeRound)).all()
         assert [(r.home_id, r.week) for r in open_rounds] == [(world.home_a.id, "2026-W46")]
-        assert len(s.scalars(select(Step).where(Step.kind == StepKind.PREPARE_ROUND)).all()) == 1
+        assert len(s.scalars(select(Step).where(Step.kind == RoundStep.PREPARE_ROUND)).all()) == 1
 
     # Tuesday: home B's window is open, but preparing it fails; home A is unaffected.
     rt.clock.set(datetime.fromisoformat("2026-11-10T11:00:00+00:00"))

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.audit.models import AuditEvent
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
 from tests.factories import World
 from tests.pages.conftest import csrf_from
 
@@ -22,7 +23,7 @@ Admit = Callable[..., uuid.UUID]
 def _assessment(sessions: sessionmaker[Session], resident_id: uuid.UUID) -> Step:
     with sessions() as s:
         return s.scalars(select(Step).where(Step.resident_id == resident_id,
-                                            Step.kind == StepKind.HOLISTIC_ASSESSMENT)).one()
+                                            Step.kind == AssessmentStep.HOLISTIC_ASSESSMENT)).one()
 
 
 def _options(html: str, select_id: str) -> str:

@@ -15,8 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
+from care.deterioration.kinds import DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -28,7 +30,7 @@ from care.deterioration.news2 import SpO2Scale
 from care.directory.access import load_actor
 from care.directory.models import User
 from care.journeys import service as journeys
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn, HospitalStayIn
 from care.settings import Settings
@@ -83,8 +85,8 @@ def planned(
             nurse = load_actor(s, world.users["nurse.a"])
             pcsp = {**PCSP, "escalation_wishes": {"hospital_admission": hospital,
                                                   "preferred_contact": contact}}
-            for kind, outcome in ((StepKind.HOLISTIC_ASSESSMENT, ASSESSMENT),
-                                  (StepKind.PCSP, pcsp)):
+            for kind, outcome in ((AssessmentStep.HOLISTIC_ASSESSMENT, ASSESSMENT),
+                                  (AssessmentStep.PCSP, pcsp)):
                 step = s.scalars(select(Step).where(Step.resident_id == resident.id,
                                                     Step.kind == kind)).one()
                 journeys.complete_step(s, nurse, step.id, outcome, NOW - timedelta(days=28),
@@ -426,7 +428,7 @@ def test_a_repeat_observations_step_opens_the_form_and_the_set_completes_it(
     _record(staff, rid, MEDIUM)
     with sessions() as s:
         repeat = s.scalars(select(Step).where(
-            Step.kind == StepKind.REPEAT_OBSERVATIONS)).one()
+            Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS)).one()
     step_page = staff.get(f"/steps/{repeat.id}")
     link = f"/residents/{rid}/observations/new?step={repeat.id}"
     assert f'href="{link}"' in step_page.text and 'id="claim"' not in step_page.text
@@ -469,7 +471,8 @@ def test_the_matron_reviews_an_a_and_e_attendance_on_its_step(
         "outcome": "conveyed_to_ae", "decision": "Fall with head injury on anticoagulants",
     }).status_code == 303
     with sessions() as s:
-        review = s.scalars(select(Step).where(Step.kind == StepKind.AE_REVIEW)).one()
+        review = s.scalars(select(Step).where(
+            Step.kind == DeteriorationStep.AE_REVIEW)).one()
 
     matron = browser_for("matron.a")
     queue = matron.get("/urgent")

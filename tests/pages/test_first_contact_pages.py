@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.assessments import service as assessments
+from care.assessments.kinds import AssessmentStep
 from care.assessments.models import FirstContactReview
 from care.clock import FrozenClock
 from care.deterioration import service as deterioration
 from care.deterioration.models import Deterioration
 from care.deterioration.schemas import ObservationsIn
 from care.directory.access import load_actor
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
 from care.settings import Settings
 from tests.factories import World
 from tests.pages.conftest import csrf_from
@@ -42,12 +43,12 @@ def _pcsp_form(browser_for: Browser, admit: Admit, sessions: sessionmaker[Sessio
                ) -> tuple[TestClient, uuid.UUID, str, str]:
     resident_id = admit()
     client = browser_for("nurse.a")
-    assessment = _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT)
+    assessment = _step(sessions, resident_id, AssessmentStep.HOLISTIC_ASSESSMENT)
     csrf = _claim(client, assessment.id)
     r = client.post(f"/steps/{assessment.id}/complete", data={**ASSESSMENT_FORM,
                                                              "csrf_token": csrf})
     assert r.status_code == 303, r.text
-    plan = _step(sessions, resident_id, StepKind.PCSP)
+    plan = _step(sessions, resident_id, AssessmentStep.PCSP)
     csrf = _claim(client, plan.id)
     return client, plan.id, csrf, client.get(f"/steps/{plan.id}").text
 

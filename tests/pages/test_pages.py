@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from api.context import AppContext
+from care.assessments.kinds import AssessmentStep
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
 from care.directory.models import LoginAttempt
 from care.journeys import outbox
-from care.journeys.models import Journey, Step, StepKind, StepStatus
+from care.journeys.models import Journey, Step, StepStatus
 from care.residents.models import Resident
 from care.settings import Settings
 from tests.factories import World
@@ -36,8 +37,10 @@ ASSESSMENT_FORM = {
     "contributors": "resident\nson\n",
 }
 
+ASSESS, PLAN = AssessmentStep.HOLISTIC_ASSESSMENT, AssessmentStep.PCSP
 
-def _step(sessions: sessionmaker[Session], resident_id: uuid.UUID, kind: StepKind) -> Step:
+
+def _step(sessions: sessionmaker[Session], resident_id: uuid.UUID, kind: str) -> Step:
     with sessions() as s:
         return s.scalars(select(Step).where(Step.resident_id == resident_id,
                                             Step.kind == kind)).one()
@@ -145,11 +148,11 @@ def test_csrf_token_of_another_session_is_refused(
     browser_for: Browser, admit: Admit, sessions: sessionmaker[Session]
 ) -> None:
     resident_id = admit()
-    step = _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT)
+    step = _step(sessions, resident_id, ASSESS)
     other = csrf_from(browser_for("gp.a").get("/my-work").text)
     r = browser_for("nurse.a").post(f"/steps/{step.id}/claim", data={"csrf_token": other})
     assert r.status_code == 403
-    assert _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT).status == StepStatus.READY
+    assert _step(sessions, resident_id, ASSESS).status == StepStatus.READY
 
 
 # ---------------------------------------------------------------- my work and steps
@@ -174,7 +177,7 @@ def test_my_work_lists_the_queue_with_due_dates_in_words(
 def test_home_b_nurse_does_not_see_home_a(browser_for: Browser, admit: Admit,
                                           sessions: sessionmaker[Session]) -> None:
     resident_id = admit(given_name="Ada", family_name="Abbott")
-    step = _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT)
+    step = _step(sessions, resident_id, ASSESS)
     client = browser_for("nurse.b")
     assert "Ada Abbott" not in client.get("/my-work").text
     assert client.get(f"/residents/{resident_id}").status_code == 404
@@ -188,7 +191,7 @@ def test_claim_then_an_invalid_assessment_shows_errors_and_keeps_input(
     browser_for: Browser, admit: Admit, sessions: sessionmaker[Session]
 ) -> None:
     resident_id = admit()
-    step = _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT)
+    step = _step(sessions, resident_id, ASSESS)
     client = browser_for("nurse.a")
     csrf = _claim(client, step.id)
     mine = client.get("/my-work").text
@@ -202,14 +205,14 @@ def test_claim_then_an_invalid_assessment_shows_errors_and_keeps_input(
     assert "Enter the physical health needs" in r.text
     assert 'id="physical-error"' in r.text  # inline, next to the field
     assert "Needs help of one to mobilise." in r.text  # what they typed is kept
-    assert _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT).status == StepStatus.CLAIMED
+    assert _step(sessions, resident_id, ASSESS).status == StepStatus.CLAIMED
 
     r = client.post(f"/steps/{step.id}/complete", data={**ASSESSMENT_FORM, "csrf_token": csrf})
     assert r.status_code == 303 and r.headers["location"] == f"/residents/{resident_id}"
     resident_page = client.get(r.headers["location"]).text
     assert "Person-centred holistic assessment completed" in resident_page  # the success banner
     assert "Personalised care and support plan" in resident_page
-    done = _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT)
+    done = _step(sessions, resident_id, ASSESS)
     assert done.status == StepStatus.COMPLETED
     assert done.outcome is not None and done.outcome["contributors"] == ["resident", "son"]
     assert "Personalised care and support plan" in client.get("/my-work").text
@@ -220,10 +223,10 @@ def test_pcsp_errors_point_at_the_row_that_caused_them(
 ) -> None:
     resident_id = admit()
     client = browser_for("nurse.a")
-    csrf = _claim(client, _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT).id)
-    client.post(f"/steps/{_step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT).id}/complete",
+    csrf = _claim(client, _step(sessions, resident_id, ASSESS).id)
+    client.post(f"/steps/{_step(sessions, resident_id, ASSESS).id}/complete",
                 data={**ASSESSMENT_FORM, "csrf_token": csrf})
-    plan = _step(sessions, resident_id, StepKind.PCSP)
+    plan = _step(sessions, resident_id, PLAN)
     csrf = _claim(client, plan.id)
     bad = {
         "csrf_token": csrf,
@@ -247,7 +250,7 @@ def test_pcsp_errors_point_at_the_row_that_caused_them(
             "review_date[day]": "1", "review_date[month]": "3"}
     r = client.post(f"/steps/{plan.id}/complete", data=good)
     assert r.status_code == 303, r.text
-    done = _step(sessions, resident_id, StepKind.PCSP)
+    done = _step(sessions, resident_id, PLAN)
     assert done.status == StepStatus.COMPLETED and done.outcome is not None
     assert done.outcome["goals"] == [{"description": "Walk to the garden each day"}]
     assert [a["owner"] for a in done.outcome["actions"]] == ["matron", "pharmacist"]
@@ -261,20 +264,20 @@ def test_pcsp_errors_point_at_the_row_that_caused_them(
 def test_release_gives_the_step_back(browser_for: Browser, admit: Admit,
                                      sessions: sessionmaker[Session]) -> None:
     resident_id = admit()
-    step = _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT)
+    step = _step(sessions, resident_id, ASSESS)
     client = browser_for("nurse.a")
     csrf = _claim(client, step.id)
     other = browser_for("gp.a").get(f"/steps/{step.id}").text
     assert "is working on this step" in other and 'id="outcome-form"' not in other
     r = client.post(f"/steps/{step.id}/release", data={"csrf_token": csrf})
     assert r.status_code == 303
-    assert _step(sessions, resident_id, StepKind.HOLISTIC_ASSESSMENT).status == StepStatus.READY
+    assert _step(sessions, resident_id, ASSESS).status == StepStatus.READY
 
 
 def test_claiming_a_step_someone_holds_is_a_friendly_conflict(
     browser_for: Browser, admit: Admit, sessions: sessionmaker[Session]
 ) -> None:
-    step = _step(sessions, admit(), StepKind.HOLISTIC_ASSESSMENT)
+    step = _step(sessions, admit(), ASSESS)
     first, second = browser_for("nurse.a"), browser_for("gp.a")
     csrf = csrf_from(second.get(f"/steps/{step.id}").text)
     _claim(first, step.id)

@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from care.assessments.kinds import AssessmentStep
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
-from care.journeys.models import Journey, Stage, Step, StepKind, StepStatus
+from care.journeys.models import Journey, Stage, Step, StepStatus
 from care.residents.models import Episode, EpisodeEnd, EpisodeStart, Resident, ResidentStatus
 from care.residents.models import Setting as Place
 from tests.factories import World
@@ -123,8 +124,8 @@ def test_hospital_stay_then_return_opens_a_new_assessment_due_7_working_days_lat
 
     steps = _steps(sessions, resident_id)
     assert [(s.kind, s.status) for s in steps] == [
-        (StepKind.HOLISTIC_ASSESSMENT, StepStatus.CANCELLED),
-        (StepKind.HOLISTIC_ASSESSMENT, StepStatus.READY),
+        (AssessmentStep.HOLISTIC_ASSESSMENT, StepStatus.CANCELLED),
+        (AssessmentStep.HOLISTIC_ASSESSMENT, StepStatus.READY),
     ]
     assert steps[1].due_at.astimezone(LONDON).date() == date(2026, 11, 19)
     episodes = _episodes(sessions, resident_id)

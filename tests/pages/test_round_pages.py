@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from care.clock import FrozenClock
 from care.directory.models import User
-from care.journeys.models import Step, StepKind, StepStatus
+from care.journeys.models import Step, StepStatus
 from care.rounds import service as rounds
+from care.rounds.kinds import RoundStep
 from care.rounds.models import (
     AgendaDecision,
     AgendaItem,
@@ -206,7 +207,7 @@ def test_decisions_for_several_residents_in_one_sitting_then_the_round_is_held(
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(AgendaDecision)) == 0
         assert s.scalar(select(func.count()).select_from(Step).where(
-            Step.kind == StepKind.REFERRAL)) == 0
+            Step.kind == RoundStep.REFERRAL)) == 0
 
     # A date in the past is the service's error, mapped onto that resident's date.
     r = _post(lead, url, url, {
@@ -229,10 +230,10 @@ def test_decisions_for_several_residents_in_one_sitting_then_the_round_is_held(
         decisions = {d.item_id: d for d in s.scalars(select(AgendaDecision))}
         assert decisions[items[first].id].referral_to == "dietitian"
         assert decisions[items[third].id].clinician_id is None
-        referral = s.scalars(select(Step).where(Step.kind == StepKind.REFERRAL)).one()
+        referral = s.scalars(select(Step).where(Step.kind == RoundStep.REFERRAL)).one()
         assert referral.candidate_profession == "dietitian" and referral.resident_id == first
         assert "weight down 3 kg" in (referral.instructions or "")
-        review = s.scalars(select(Step).where(Step.kind == StepKind.CLINICAL_REVIEW)).one()
+        review = s.scalars(select(Step).where(Step.kind == RoundStep.CLINICAL_REVIEW)).one()
         assert review.assignee_id == world.users["gp.a"].id and review.resident_id == second
         assert s.get(HomeRound, round_id).status == RoundStatus.AGREED  # type: ignore[union-attr]
     assert "Every resident on the agenda has an agreed response" in lead.get(url).text
@@ -334,7 +335,7 @@ def test_the_prepare_step_is_home_level_and_links_to_the_agenda(
 ) -> None:
     round_id = _prepare(sessions, world, in_window, settings)
     with sessions() as s:
-        step = s.scalars(select(Step).where(Step.kind == StepKind.PREPARE_ROUND)).one()
+        step = s.scalars(select(Step).where(Step.kind == RoundStep.PREPARE_ROUND)).one()
     coord = browser_for("coord")
     work = coord.get("/my-work")
     assert work.status_code == 200 and "Whole home (round agenda)" in work.text
@@ -405,7 +406,7 @@ def test_a_referral_is_for_the_dietitian_only_and_its_review_date_opens_a_follow
         "review_on[day]": "24", "review_on[month]": "11", "review_on[year]": "2026"})
     assert r.status_code == 303, r.text  # type: ignore[attr-defined]
     with sessions() as s:
-        follow = s.scalars(select(Step).where(Step.kind == StepKind.FOLLOW_UP)).one()
+        follow = s.scalars(select(Step).where(Step.kind == RoundStep.FOLLOW_UP)).one()
         dietitian_id = s.scalars(select(User.id).where(User.username == "dietitian.a")).one()
         assert follow.assignee_id == dietitian_id and follow.resident_id == resident
     done = dietitian.get(url).text
@@ -421,7 +422,7 @@ def test_the_medication_review_form_maps_errors_and_records_the_review(
     with sessions() as s, s.begin():
         make_user(s, world.pcn, "pharm.a", Role.MDT_MEMBER, Profession.PHARMACIST,
                   [world.home_a])
-        smr = s.scalars(select(Step).where(Step.kind == StepKind.MEDICATION_REVIEW,
+        smr = s.scalars(select(Step).where(Step.kind == RoundStep.MEDICATION_REVIEW,
                                            Step.resident_id == resident)).one()
     pharmacist = browser_for("pharm.a")
     url = f"/steps/{smr.id}"
@@ -461,11 +462,11 @@ def test_registration_and_dementia_offer_forms(
     with sessions() as s:
         steps = {st.kind: st for st in s.scalars(select(Step).where(
             Step.resident_id == resident, Step.kind.in_(
-                (StepKind.REGISTRATION_CONVERSATION, StepKind.DEMENTIA_ASSESSMENT_OFFER))))}
-    assert set(steps) == {StepKind.REGISTRATION_CONVERSATION,
-                          StepKind.DEMENTIA_ASSESSMENT_OFFER}
+                (RoundStep.REGISTRATION_CONVERSATION, RoundStep.DEMENTIA_ASSESSMENT_OFFER))))}
+    assert set(steps) == {RoundStep.REGISTRATION_CONVERSATION,
+                          RoundStep.DEMENTIA_ASSESSMENT_OFFER}
     nurse = browser_for("nurse.a")
-    url = f"/steps/{steps[StepKind.REGISTRATION_CONVERSATION].id}"
+    url = f"/steps/{steps[RoundStep.REGISTRATION_CONVERSATION].id}"
     assert "Far Surgery" in nurse.get(url).text  # the instructions
     _post(nurse, url, f"{url}/claim", {})
     r = _post(nurse, url, f"{url}/complete", {"notes": "daughter present"})
@@ -474,13 +475,13 @@ def test_registration_and_dementia_offer_forms(
                                               "notes": "daughter present"})
     assert r.status_code == 303  # type: ignore[attr-defined]
 
-    url = f"/steps/{steps[StepKind.DEMENTIA_ASSESSMENT_OFFER].id}"
+    url = f"/steps/{steps[RoundStep.DEMENTIA_ASSESSMENT_OFFER].id}"
     _post(nurse, url, f"{url}/claim", {})
     r = _post(nurse, url, f"{url}/complete", {"offer": "accepted",
                                               "referred_to": "memory service"})
     assert r.status_code == 303  # type: ignore[attr-defined]
     with sessions() as s:
-        offer = s.get(Step, steps[StepKind.DEMENTIA_ASSESSMENT_OFFER].id)
+        offer = s.get(Step, steps[RoundStep.DEMENTIA_ASSESSMENT_OFFER].id)
         assert offer is not None and offer.outcome is not None
         assert offer.outcome["offer"] == "accepted"
         assert offer.outcome["referred_to"] == "memory service"

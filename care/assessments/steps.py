@@ -1,0 +1,33 @@
+"""The assessment domain's step types: the holistic assessment and the care plan (PCSP)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from care.assessments import service
+from care.assessments.kinds import AssessmentStep
+from care.assessments.schemas import HolisticAssessmentOutcome, PcspOutcome
+from care.directory.access import CLINICAL_ROLES, Actor
+from care.journeys.models import Step
+from care.journeys.registry import StepType
+from care.settings import Settings
+
+
+def _record(session: Session, step: Step, outcome: dict[str, Any], actor: Actor,
+            now: datetime, settings: Settings) -> None:
+    service.record_outcome(session, step, outcome, actor.user, now, channel=actor.channel)
+
+
+CONTRACT_DEADLINE = ("within the contract's days of (re)admission (7 working days, "
+                     "CAREJOURNEY_DEADLINE_RULE / _DAYS)")
+
+STEP_TYPES = (
+    StepType(AssessmentStep.HOLISTIC_ASSESSMENT, "Person-centred holistic assessment",
+             "assessments", HolisticAssessmentOutcome, CLINICAL_ROLES, 2, CONTRACT_DEADLINE,
+             _record),
+    StepType(AssessmentStep.PCSP, "Personalised care and support plan", "assessments",
+             PcspOutcome, CLINICAL_ROLES, 2, CONTRACT_DEADLINE, _record),
+)
