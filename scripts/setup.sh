@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Graphviz draws the pathway page (Debian's package; the page shows the pathway as text without it).
+if ! command -v dot >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) || true
+    else
+        (sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null) || true
+    fi
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
