@@ -13,11 +13,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from care.assessments import steps as assessment_steps
+from care.delivery import outbox as delivery
 from care.deterioration import recording as deterioration
 from care.deterioration import steps as deterioration_steps
 from care.deterioration.events import UrgentResponseDecided
 from care.journeys import events, registry
 from care.journeys import pathway as pathways
+from care.journeys.notifications import NotificationCreated
 from care.residents import service as residents
 from care.residents.events import ResidentLeftHome
 from care.residents.schemas import HospitalStayIn
@@ -41,11 +43,17 @@ def record_admission_after_response(session: Session, event: UrgentResponseDecid
         note="Admitted after an urgent response"), event.at)
 
 
+def send_urgent_notifications(session: Session, event: NotificationCreated) -> None:
+    """Urgent notifications also go by the person's chosen email or text message."""
+    delivery.enqueue_for(session, event.notification, event.at)
+
+
 def install() -> None:
     registry.register(*assessment_steps.STEP_TYPES, *round_steps.STEP_TYPES,
                       *deterioration_steps.STEP_TYPES)
     pathways.register_trigger(*round_steps.TRIGGERS, *deterioration_steps.TRIGGERS)
     events.subscribe(ResidentLeftHome, close_escalation_on_departure)
     events.subscribe(UrgentResponseDecided, record_admission_after_response)
+    events.subscribe(NotificationCreated, send_urgent_notifications)
     for path in sorted(PATHWAYS.glob("*.toml")):
         pathways.install(pathways.load(path))

@@ -19,6 +19,11 @@ from care import composition
 from care.assessments.kinds import AssessmentStep
 from care.assessments.models import CarePlan
 from care.clock import local_date
+from care.deterioration import recording
+from care.deterioration import service as deterioration
+from care.deterioration.models import ResponseOutcome
+from care.deterioration.schemas import DecisionIn as UrgentDecisionIn
+from care.deterioration.schemas import ObservationsIn
 from care.directory.access import load_actor
 from care.directory.models import CareHome, HomeMembership, HomeType, Pcn, User
 from care.directory.service import hash_password
@@ -27,6 +32,11 @@ from care.journeys.models import Step, StepStatus
 from care.residents import service as residents
 from care.residents.models import DementiaStatus, Resident
 from care.residents.schemas import AdmissionIn
+from care.rounds import service as rounds
+from care.rounds.models import RoundStatus
+from care.rounds.rules import next_round
+from care.rounds.schemas import DecisionIn as RoundDecisionIn
+from care.rounds.schemas import MeetingIn, NominationIn
 from care.settings import Settings
 from care.types import Profession, Role
 
@@ -219,11 +229,6 @@ def _round_history(
 ) -> None:
     """Last week's rounds (two held, Willow House's missed), a staff nomination for the next
     round, and the next round prepared wherever its preparation window is already open."""
-    from care.rounds import service as rounds
-    from care.rounds.models import RoundStatus
-    from care.rounds.rules import next_round
-    from care.rounds.schemas import DecisionIn, MeetingIn, NominationIn
-
     lead = load_actor(session, users["lead.gp"])
     for index, home in enumerate(homes):
         upcoming = next_round(now, home.round_weekday, home.round_time, settings.timezone)
@@ -239,9 +244,8 @@ def _round_history(
             users["lead.gp"].id, users["matron"].id, users[f"staff.{STAFF_SUFFIX[index]}"].id,
         ]), last_week)
         for row in rounds.agenda(session, rnd):
-            rounds.record_decision(session, lead, row.item.id,
-                                   DecisionIn(response="maintain", notes="Reviewed; no change"),
-                                   last_week, settings)
+            no_change = RoundDecisionIn(response="maintain", notes="Reviewed; no change")
+            rounds.record_decision(session, lead, row.item.id, no_change, last_week, settings)
         rounds.close_round(session, lead, rnd.id, last_week)
     rounds.mark_missed_rounds(session, now)
     oaks_staff = load_actor(session, users["staff.oaks"])
@@ -265,11 +269,6 @@ def _observation_history(
     """A week of daily observations for a few residents of the first home (their baselines);
     for one, yesterday's urgent response, answered in time; for another, a concern raised
     ten minutes ago that the GP has still to see (so the urgent queue is not empty)."""
-    from care.deterioration import recording
-    from care.deterioration import service as deterioration
-    from care.deterioration.models import ResponseOutcome
-    from care.deterioration.schemas import DecisionIn, ObservationsIn
-
     planned = session.scalars(
         select(Resident).where(
             Resident.home_id == home.id,
@@ -295,7 +294,7 @@ def _observation_history(
         ucr = load_actor(session, users["ucr"])
         deterioration.acknowledge(session, ucr, raised.deterioration.id,
                                   yesterday + timedelta(minutes=12))
-        deterioration.decide(session, ucr, raised.deterioration.id, DecisionIn(
+        deterioration.decide(session, ucr, raised.deterioration.id, UrgentDecisionIn(
             decision="Chest infection. Antibiotics started; fluids encouraged; observations "
                      "4-hourly for 24 hours.", outcome=ResponseOutcome.SEEN_IN_HOME),
             yesterday + timedelta(minutes=95), settings)

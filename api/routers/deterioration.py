@@ -31,7 +31,7 @@ from api.deterioration_schemas import (
     queue_out,
     recorded_out,
 )
-from api.schemas import names_for, person_ref, problem_responses
+from api.schemas import PersonRef, names_for, person_ref, problem_responses
 from care.audit.service import record as audit
 from care.audit.service import record_seen
 from care.deterioration import service as deterioration
@@ -117,9 +117,7 @@ def set_spo2_scale(
     return body
 
 
-def baseline_person(names: dict[uuid.UUID, str], user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    from api.schemas import person_ref
-
+def baseline_person(names: dict[uuid.UUID, str], user_id: uuid.UUID) -> PersonRef | None:
     return person_ref(user_id, names)
 
 

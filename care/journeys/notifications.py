@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,12 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
-from care.delivery.outbox import enqueue_for
 from care.directory.access import Actor
 from care.directory.models import HomeMembership
 from care.errors import NotFound
+from care.journeys.events import DomainEvent, publish
 from care.journeys.models import Notification
 from care.residents.models import Resident
+
+
+@dataclass(frozen=True)
+class NotificationCreated(DomainEvent):
+    """A person was told something in the app; delivery decides whether it also goes out."""
+
+    notification: Notification
 
 
 def notify(
@@ -24,13 +32,14 @@ def notify(
 ) -> None:
     """Tell a person in the app; urgent kinds also go by their chosen email or text message.
 
-    The outbound part is only a delivery row in the caller's transaction (care/delivery): a
-    worker sends it later, so a mail service that is down never blocks or undoes the care.
+    The outbound part is only a delivery row in the caller's transaction (care/delivery,
+    subscribed in care/composition.py): a worker sends it later, so a mail service that is
+    down never blocks or undoes the care.
     """
     note = Notification(user_id=user_id, kind=kind, message=message, step_id=step_id,
                         resident_id=resident_id, created_at=now)
     session.add(note)
-    enqueue_for(session, note, now)
+    publish(session, NotificationCreated(at=now, actor=None, notification=note))
 
 
 def _still_allowed(user_id: uuid.UUID) -> Any:

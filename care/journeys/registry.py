@@ -10,20 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from care.directory.access import Actor
+from care.journeys.models import Step
+from care.settings import Settings
 from care.types import Role
 
-if TYPE_CHECKING:
-    from care.journeys.models import Step
-    from care.settings import Settings
-
 # What completing a step writes besides the step itself, in the completing transaction.
-OnComplete = Callable[[Session, "Step", dict[str, Any], Actor, datetime, "Settings"], None]
+OnComplete = Callable[[Session, Step, dict[str, Any], Actor, datetime, Settings], None]
 
 
 @dataclass(frozen=True)
