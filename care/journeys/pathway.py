@@ -227,8 +227,10 @@ def passed_over(pathway: Pathway, steps: dict[str, StepStatus]) -> tuple[str, ..
     """Steps of ``pathway`` a journey has already gone past (a later step is done) without
     ever having them: what a migration records as skipped rather than opening late."""
     sequence = pathway.sequence_kinds
-    last_done = max((i for i, k in enumerate(sequence) if steps.get(k) in DONE), default=-1)
-    return tuple(k for k in sequence[:last_done] if k not in steps)
+    done_at = [i for i, k in enumerate(sequence) if steps.get(k) in DONE]
+    if not done_at:
+        return ()
+    return tuple(k for k in sequence[:max(done_at)] if k not in steps)
 
 
 def title_of(kind: str) -> str:
