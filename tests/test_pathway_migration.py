@@ -202,7 +202,7 @@ def test_no_pathway_version_may_drop_a_safety_floor() -> None:
         r for r in v1.reactions if r.on != "deterioration.escalated"))
     with pytest.raises(pathways.PathwayError, match="urgent_response"):
         pathways.install(without_urgent)
-    with pytest.raises(pathways.PathwayError, match="no step type .made_up_step. is registered"):
+    with pytest.raises(pathways.PathwayError, match="made_up_step"):
         pathways.check(dataclasses.replace(v1, version=9, stages=(
             pathways.Stage("assessment", "Assessment", ("made_up_step",)), *v1.stages[1:])))
     assert pathways.current("ehch").version == 1
