@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import ApiActor, NowDep, SessionDep, SettingsDep
+from api.deps import ApiActor, ContextDep, NowDep, SessionDep, SettingsDep
+from api.journey_schemas import BulkRerunIn, BulkRerunOut, ItemOut, RerunIn, RerunPreviewOut
 from api.schemas import (
     NotificationList,
     NotificationOut,
@@ -53,15 +54,43 @@ def list_journeys(
     )
 
 
+@router.get("/journeys/{journey_id}/rerun-preview", response_model=RerunPreviewOut,
+            tags=["journeys"], responses=problem_responses(403, 404))
+def rerun_preview(journey_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep,
+                  settings: SettingsDep) -> RerunPreviewOut:
+    """What a re-run would do now (nothing is written): the steps it would open and the stage
+    the journey would be in, with why the journey is listed as stalled."""
+    preview = journeys.rerun_preview(session, actor, journey_id, now, settings)
+    return RerunPreviewOut(journey_id=journey_id, resident=resident_ref(preview.resident),
+                           stage_from=preview.stage_from, stage_to=preview.stage_to,
+                           would_open=list(preview.would_open), waiting=preview.waiting)
+
+
 @router.post("/journeys/{journey_id}/rerun", status_code=202, response_model=RerunOut,
              tags=["journeys"], responses=problem_responses(403, 404))
-def rerun(journey_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep) -> RerunOut:
-    """Run the journey again (admin). Always safe: advancing never opens a step twice."""
+def rerun(journey_id: uuid.UUID, actor: ApiActor, session: SessionDep, now: NowDep,
+          body: RerunIn | None = None) -> RerunOut:
+    """Run the journey again (admin). Always safe: advancing never opens a step twice.
+    See `rerun-preview` first; give a `reason` to keep on the timeline."""
     actor.require_role(ADMIN_ROLES, "re-run journeys")
-    message = journeys.request_rerun(session, actor, journey_id, now)
-    body = RerunOut(journey_id=journey_id, outbox_id=message.id)
+    message = journeys.request_rerun(session, actor, journey_id, now,
+                                     why=body.reason if body else None)
+    out = RerunOut(journey_id=journey_id, outbox_id=message.id)
     session.commit()
-    return body
+    return out
+
+
+@router.post("/journeys/rerun", response_model=BulkRerunOut, tags=["journeys"],
+             responses=problem_responses(403))
+def rerun_many(body: BulkRerunIn, actor: ApiActor, ctx: ContextDep, now: NowDep
+               ) -> BulkRerunOut:
+    """Re-run a selection of journeys (admin), each in its own transaction: one that cannot
+    be re-run is reported in `results` and the others still run."""
+    results = journeys.rerun_many(ctx.sessions, actor, body.journey_ids, body.reason, now)
+    return BulkRerunOut(
+        rerun=sum(r.ok for r in results), failed=sum(not r.ok for r in results),
+        results=[ItemOut(journey_id=r.journey_id, ok=r.ok, detail=r.detail, error=r.error)
+                 for r in results])
 
 
 @router.get("/notifications", response_model=NotificationList, tags=["notifications"])

@@ -11,15 +11,16 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from care.audit.service import record as audit
 from care.clock import start_of_day
-from care.directory.access import ASSIGNING_ROLES, Actor
+from care.directory.access import ADMIN_ROLES, ASSIGNING_ROLES, OVERSEEING_ROLES, Actor
 from care.directory.models import HomeMembership, User
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound
 from care.journeys import outbox
 from care.journeys import pathway as pathways
+from care.journeys.batches import ItemResult, for_each_journey
 from care.journeys.deadlines import deadline_after
 from care.journeys.ledger import DEFAULT_PATHWAY, NewStep, add_event, open_step, pathway_of
 from care.journeys.models import (
@@ -590,17 +591,59 @@ def find_stalled(
     return [StalledJourney(j, r, reasons[j.id]) for j, r in rows]
 
 
+@dataclass(frozen=True)
+class RerunPreview:
+    """What re-running a journey would do now: the dry run an admin sees before it runs."""
+
+    journey: Journey
+    resident: Resident
+    would_open: tuple[str, ...]
+    stage_from: str
+    stage_to: str
+    waiting: list[str]
+
+
+def rerun_preview(session: Session, actor: Actor, journey_id: uuid.UUID, now: datetime,
+                  settings: Settings) -> RerunPreview:
+    """The same decide() the runner applies, without writing: what would open, what stage."""
+    actor.require_role(OVERSEEING_ROLES, "preview journey re-runs")
+    journey = session.get(Journey, journey_id)
+    if journey is None or not actor.serves(journey.home_id):
+        raise NotFound("journey not found")
+    resident = session.get(Resident, journey.resident_id)
+    assert resident is not None
+    would_open: tuple[str, ...] = ()
+    stage_to = journey.stage.value
+    if journey.status == JourneyStatus.ACTIVE and journey.current_episode_id is not None:
+        _, decision = plan_for(session, journey)
+        existing = episode_steps(session, journey.current_episode_id)
+        would_open = tuple(k for k in decision.open_kinds if k not in existing)
+        stage_to = decision.stage
+    stalled = find_stalled(session, now, settings, home_ids=frozenset({journey.home_id}))
+    waiting = next((s.reasons for s in stalled if s.journey.id == journey.id), [])
+    return RerunPreview(journey, resident, would_open, journey.stage.value, stage_to, waiting)
+
+
+RERUN_REASON_MAX = 500
+
+
 def request_rerun(
     session: Session, actor: Actor | None, journey_id: uuid.UUID, now: datetime,
-    *, reason: str = "rerun",
+    *, reason: str = "rerun", why: str | None = None,
 ) -> OutboxMessage:
     """Run the journey again: safe by design, since advancing is idempotent (invariant 3).
 
-    Given-up messages are closed so the journey leaves the stalled list once the re-run lands.
+    ``why`` is the admin's reason, kept on the timeline and in the audit log. Given-up
+    messages are closed so the journey leaves the stalled list once the re-run lands.
     """
     journey = session.get(Journey, journey_id)
     if journey is None or (actor is not None and not actor.serves(journey.home_id)):
         raise NotFound("journey not found")
+    if why is not None:
+        why = " ".join(why.split())
+        if not why or len(why) > RERUN_REASON_MAX:
+            raise InvalidInput(f"give a reason of 1 to {RERUN_REASON_MAX} characters",
+                               field="reason")
     session.execute(
         update(OutboxMessage)
         .where(
@@ -614,13 +657,38 @@ def request_rerun(
     session.flush()
     user = actor.user if actor else None
     add_event(session, journey_id, "journey.rerun_requested",
-              "Re-run requested" + (f" by {user.display_name}" if user else " by the sweep"),
-              now, actor=user, data={"outbox_id": message.id})
+              "Re-run requested" + (f" by {user.display_name}" if user else " by the sweep")
+              + (f": {why}" if why else ""),
+              now, actor=user, data={"outbox_id": message.id, "reason": why})
     if user is not None:
         audit(session, at=now, actor=user, channel=actor.channel if actor else "api",
               action="journey.rerun", entity="journey",
-              entity_id=journey_id, resident_id=journey.resident_id)
+              entity_id=journey_id, resident_id=journey.resident_id,
+              after={"reason": why} if why else None)
     return message
+
+
+MAX_BULK_RERUN = 500
+
+
+def rerun_many(
+    sessions: sessionmaker[Session], actor: Actor, journey_ids: list[uuid.UUID], why: str,
+    now: datetime,
+) -> list[ItemResult]:
+    """Re-run a selection of journeys, each in its own transaction: one that cannot be re-run
+    (gone, another home's) is reported and the rest carry on."""
+    actor.require_role(ADMIN_ROLES, "re-run journeys")
+    if not journey_ids or len(journey_ids) > MAX_BULK_RERUN:
+        raise InvalidInput(f"choose between 1 and {MAX_BULK_RERUN} journeys",
+                           field="journey_ids")
+    if not " ".join(why.split()):
+        raise InvalidInput("say why the journeys are being re-run", field="reason")
+
+    def rerun(session: Session, journey_id: uuid.UUID) -> dict[str, Any]:
+        message = request_rerun(session, actor, journey_id, now, why=why)
+        return {"outbox_id": message.id}
+
+    return for_each_journey(sessions, dict.fromkeys(journey_ids), rerun)
 
 
 def heal_pathway_gaps(session: Session, now: datetime) -> int:

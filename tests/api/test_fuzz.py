@@ -177,6 +177,8 @@ USERS = {
     "POST /api/v1/steps/{step_id}/release": "nurse.a",
     "POST /api/v1/steps/{step_id}/complete": "nurse.a",
     "POST /api/v1/journeys/{journey_id}/rerun": "admin",
+    "POST /api/v1/journeys/rerun": "admin",
+    "POST /api/v1/pathway/migrations": "lead",
 }
 
 # ---------------------------------------------------------------- checks
