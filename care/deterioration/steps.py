@@ -25,7 +25,7 @@ STEP_TYPES = (
 )
 
 
-# Safety floors (hazard log H-01, H-04, H-22): no pathway version may leave these out.
+# Safety floors (hazard log H-26): no pathway version may leave these out.
 TRIGGERS = (
     Trigger(ESCALATED, "A NEWS2 score or soft signs call for an urgent response, or the "
             "ladder raises one", may_open=frozenset({DeteriorationStep.URGENT_RESPONSE}),
