@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from api.context import AppContext
 from care.clock import FrozenClock
+from care.journeys import service as journeys
 from care.settings import Settings
 from tests.factories import PASSWORD, World, admission
 
@@ -72,3 +73,20 @@ def admit(
         return body
 
     return _admit
+
+
+def complete_with_fast_path_down(
+    client: TestClient, step_id: str, headers: dict[str, str], outcome: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:
+    """Complete a step as if the process died between the commit and the fast-path advance:
+    the completion commits with its outbox message, the next step does not open."""
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("process killed between commit and advance")
+
+    monkeypatch.setattr(journeys, "fast_path_advance", crash)
+    try:
+        return client.post(f"/api/v1/steps/{step_id}/complete", headers=headers,
+                           json={"outcome": outcome})
+    finally:
+        monkeypatch.undo()

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from care.assessments.kinds import AssessmentStep
 from care.audit.models import AuditEvent
-from care.journeys import service as journeys
 from care.journeys.models import Journey, JourneyEvent, OutboxMessage, Step, StepStatus
+from tests.api.conftest import complete_with_fast_path_down
 from tests.factories import ASSESSMENT, World
 from tests.pathway_trial import RECONCILE, trial_pathway
 
@@ -25,13 +25,8 @@ Login = Callable[[str], dict[str, str]]
 def _crash_after_assessment(client: TestClient, admitted: dict[str, Any], login: Login,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Complete the assessment while the fast path is down: the PCSP never opens."""
-    def crash(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("process killed between commit and advance")
-
-    monkeypatch.setattr(journeys, "fast_path_advance", crash)
-    r = client.post(f"/api/v1/steps/{admitted['steps'][0]['id']}/complete",
-                    headers=login("nurse.a"), json={"outcome": ASSESSMENT})
-    monkeypatch.undo()
+    r = complete_with_fast_path_down(client, admitted["steps"][0]["id"], login("nurse.a"),
+                                     ASSESSMENT, monkeypatch)
     assert r.status_code == 200, r.text
 
 

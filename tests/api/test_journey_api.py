@@ -26,7 +26,7 @@ from care.journeys.models import (
     StepStatus,
 )
 from care.settings import Settings
-from tests.api.conftest import Headers
+from tests.api.conftest import Headers, complete_with_fast_path_down
 from tests.factories import ASSESSMENT, World
 
 Admit = Callable[..., dict[str, Any]]
@@ -147,13 +147,8 @@ def test_crash_after_completion_is_healed_by_a_rerun_and_reruns_never_duplicate(
     journey_id = crashed["journey"]["id"]
     _run_runner(sessions, clock, settings)  # the admissions' advances are done
 
-    def crash(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("process killed between commit and advance")
-
-    monkeypatch.setattr(journeys, "fast_path_advance", crash)
-    r = client.post(f"/api/v1/steps/{crashed['steps'][0]['id']}/complete",
-                    headers=login("nurse.a"), json={"outcome": ASSESSMENT})
-    monkeypatch.undo()
+    r = complete_with_fast_path_down(client, crashed["steps"][0]["id"], login("nurse.a"),
+                                     ASSESSMENT, monkeypatch)
     assert r.status_code == 200, r.text
     assert r.json()["step"]["status"] == "completed"
     assert r.json()["open_steps"] == []  # the plan did not open
