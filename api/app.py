@@ -40,11 +40,13 @@ def create_app(ctx: AppContext) -> FastAPI:
         steps,
     )
     from api.routers.first_contact import router as first_contact_api
+    from api.routers.pathway import router as pathway_api
 
     for module in (auth, residents, steps, journeys, homes, rounds, deterioration,
                    notification_channels):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(first_contact_api, prefix="/api/v1")
+    app.include_router(pathway_api, prefix="/api/v1")
 
     from api.pages.first_contact import router as first_contact_pages
     from api.pages.router import router as pages
