@@ -205,6 +205,9 @@ TRIGGER_FILL = "#e8f1f9"
 CURRENT_FILL = "#fff9c4"   # NHS.UK warm yellow tint: open now, the current stage
 DONE_FILL = "#e0f0e6"      # pale green: done
 WRAP = 34
+# Between a bold word and the plain text after it: Graphviz starts a new <text> there, and an
+# ordinary space at the start of an SVG <text> is dropped ("WhenA NEWS2 score").
+NBSP = "&#160;"
 
 
 def _lines(text: str, width: int = WRAP) -> str:
@@ -222,7 +225,7 @@ def _step_node(graph: graphviz.Digraph, node: str, step: StepOutline, mark: Mark
     rows = [_row(f"<B>{_lines(step.title)}</B>"), _row("Who: " + _lines(step.who)),
             _row("Deadline: " + _lines(step.deadline))]
     if floor:
-        rows.append(_row("<B>Safety floor:</B> " + _lines("every version must open it")))
+        rows.append(_row(f"<B>Safety floor:</B>{NBSP}" + _lines("every version must open it")))
     if mark is not None:
         tick = {Mark.DONE: "\u2713 ", Mark.OPEN: "\u25b6 ", Mark.SKIPPED: "\u2013 "}[mark]
         rows.append(_row(f"<B>{tick}{html.escape(mark.words)}</B>"))
@@ -294,7 +297,7 @@ def _reactions(graph: graphviz.Digraph, shape: Outline, highlight: Highlight | N
                   style="rounded", color=LINE)
         for number, reaction in enumerate(shape.reactions, start=1):
             trigger = f"when_{number}"
-            part.node(trigger, label=f'<<B>When</B> {_lines(reaction.when)}>',
+            part.node(trigger, label=f"<<B>When</B>{NBSP}{_lines(reaction.when)}>",
                       fillcolor=TRIGGER_FILL)
             # Reversed, for the same reason: the first step it opens is drawn on top.
             for step in reversed(reaction.opens):
