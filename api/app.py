@@ -49,10 +49,12 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pathway_api, prefix="/api/v1")
 
     from api.pages.first_contact import router as first_contact_pages
+    from api.pages.pathway import router as pathway_pages
     from api.pages.router import router as pages
 
     app.include_router(pages)
     app.include_router(first_contact_pages)
+    app.include_router(pathway_pages)
     openapi.install(app)
 
     STATIC_DIR.mkdir(exist_ok=True)

@@ -49,8 +49,8 @@ def trial_pathway() -> Iterator[pathways.Pathway]:
 
 
 def svg_part(page: str) -> str:
-    """The inline drawing of a page (everything from <svg to </svg>)."""
-    start = page.index("<svg")
+    """The drawing in a page or on its own (its <svg> to </svg>; not the NHS logo's)."""
+    start = page.rindex("<svg", 0, page.index('class="app-pathway-drawing__svg"'))
     return page[start:page.index("</svg>", start) + len("</svg>")]
 
 
