@@ -9,6 +9,22 @@ from fastapi.staticfiles import StaticFiles
 
 from api import openapi, problems
 from api.context import AppContext
+from api.pages.first_contact import router as first_contact_pages
+from api.pages.pathway import router as pathway_pages
+from api.pages.router import router as pages
+from api.routers import (
+    auth,
+    deterioration,
+    first_contact,
+    homes,
+    journeys,
+    notification_channels,
+    pathway,
+    pathway_migrations,
+    residents,
+    rounds,
+    steps,
+)
 from api.security import SecurityHeaders
 from care import composition
 
@@ -29,30 +45,12 @@ def create_app(ctx: AppContext) -> FastAPI:
     problems.install(app)
     app.add_middleware(SecurityHeaders)
 
-    from api.routers import (
-        auth,
-        deterioration,
-        homes,
-        journeys,
-        notification_channels,
-        residents,
-        rounds,
-        steps,
-    )
-    from api.routers.first_contact import router as first_contact_api
-    from api.routers.pathway_migrations import router as pathway_migrations_api
-
     for module in (auth, residents, steps, journeys, homes, rounds, deterioration,
-                   notification_channels):
+                   notification_channels, first_contact, pathway, pathway_migrations):
         app.include_router(module.router, prefix="/api/v1")
-    app.include_router(first_contact_api, prefix="/api/v1")
-    app.include_router(pathway_migrations_api, prefix="/api/v1")
-
-    from api.pages.first_contact import router as first_contact_pages
-    from api.pages.router import router as pages
-
     app.include_router(pages)
     app.include_router(first_contact_pages)
+    app.include_router(pathway_pages)
     openapi.install(app)
 
     STATIC_DIR.mkdir(exist_ok=True)

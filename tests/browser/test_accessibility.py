@@ -498,6 +498,8 @@ async def care_home_staff(browser: Any, site: Site) -> list[Tour]:
     await phone.visit(f"/deteriorations/{d['edith']}", "999 escalation, for the home")
     await phone.visit("/nominate")
     await phone.submit("#nominate", "nominate: nothing chosen")
+    await phone.visit("/pathway", "the pathway drawn")
+    await phone.visit(f"/pathway?resident={r['walter']}", "where a resident is: care planning")
 
     desk = await Tour.open(browser, site, DESK, "care-home staff, desktop", "staff.a")
     await desk.visit("/my-work")
@@ -526,6 +528,11 @@ async def care_home_staff(browser: Any, site: Site) -> list[Tour]:
     await desk.visit("/nominate")
     await desk.visit("/notifications")
     await desk.visit("/escalation-ladder", "escalation ladder, read only")
+    await desk.visit("/pathway", "the pathway drawn")
+    await desk.visit(f"/pathway?resident={r['walter']}", "where a resident is: care planning")
+    await desk.visit(f"/pathway?resident={r['ivy']}", "where a resident is: in hospital")
+    await desk.visit(f"/pathway?resident={r['bernard']}",
+                     "error page: a resident of another home", status=404)
     await desk.visit(f"/residents/{uuid.uuid4()}", "error page: not found", status=404)
     await desk.visit("/admin/stalled", "error page: not allowed", status=403)
     await desk.visit(f"/residents/{r['ivy']}/observations/new",
@@ -557,6 +564,8 @@ async def mdt_members(browser: Any, site: Site) -> list[Tour]:
     await desk.visit(f"/residents/{margaret}/observations/{trigger}",
                      "observations saved: urgent response")
     await desk.visit(f"/deteriorations/{d['arthur']}", "a closed escalation")
+    await desk.visit(f"/pathway?resident={margaret}",
+                     "where a resident is: under MDT care, an urgent response open")
     for username, step, what in (("matron.a", "ae_review", "A&E attendance review"),
                                  ("pharmacist.a", "medication_review", "medication review"),
                                  ("dietitian.a", "referral", "referral"),
@@ -635,6 +644,7 @@ async def coordinator(browser: Any, site: Site) -> list[Tour]:
     await desk.visit(f"/steps/{st['assessment']}", "a step to reassign or release")
     await desk.submit("#assign", "a step: assign to nobody")
     await desk.visit("/residents/new", "admit a resident, to one of two homes")
+    await desk.visit("/pathway?version=1", "the pathway drawn, a version by number")
     await desk.visit("/first-contact-reviews", "first contact reviews, read only")
     await desk.visit("/admin/stalled", "stalled journeys")
     await desk.visit(f"/homes/{site.scene.homes['b']}/rounds", "a home's rounds, none yet")
