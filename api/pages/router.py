@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.pages import deterioration as deterioration_pages
-from api.pages import forms, live
+from api.pages import first_contact_forms, formkit, live, residents_forms, steps_forms
 from api.pages.web import (
     CSRF_FIELD,
     PRE_SESSION_COOKIE,
@@ -34,6 +34,7 @@ from api.pages.web import (
     set_pre_session,
     set_session_cookie,
 )
+from api.schemas import names_for
 from api.security import SESSION_COOKIE, csrf_ok, csrf_token, issue_token, read_token
 from care.assessments.rules import named_clinician_id
 from care.audit.service import record as audit
@@ -48,9 +49,8 @@ from care.directory.access import (
     ADMITTING_ROLES,
     ASSIGNING_ROLES,
     OVERSEEING_ROLES,
-    Actor,
 )
-from care.directory.models import CareHome, User
+from care.directory.models import CareHome
 from care.directory.service import authenticate, homes_for, members_of
 from care.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from care.journeys import notifications as inbox
@@ -81,21 +81,6 @@ MY_WORK_LIMIT = 100
 RESIDENTS_PER_PAGE = 50
 COORDINATOR_LIMIT = 200
 NOTIFICATIONS_LIMIT = 200
-
-
-def _pydantic_errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in err["loc"]) or "body", "reason": err["msg"]}
-            for err in exc.errors()]
-
-
-def _names(session: SessionDep, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    names: dict[uuid.UUID, str] = {}
-    for user_id in user_ids:
-        if user_id is not None:
-            user = session.get(User, user_id)
-            if user is not None:
-                names[user_id] = user.display_name
-    return names
 
 
 # ---------------------------------------------------------------- signing in and out
@@ -249,35 +234,26 @@ def my_work_live(
 # ---------------------------------------------------------------- steps
 
 
-def may_perform(actor: Actor, step: Step) -> bool:
-    """The service's own rule (role, and profession when the step names one)."""
-    try:
-        journeys.require_performer(actor, step, "do this step")
-    except Forbidden:
-        return False
-    return True
-
-
 def _step_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, step: Step, *,
-    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    errors: formkit.FieldErrors | None = None, values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     actor = page.actor
     resident = (residents.get_resident(session, actor, step.resident_id)
                 if step.resident_id else None)
     home = resident.home if resident else session.get(CareHome, step.home_id)
-    can_perform = may_perform(actor, step)
+    can_perform = formkit.may_perform(actor, step)
     mine = step.assignee_id == actor.id
     is_pcsp = step.kind == StepKind.PCSP
-    names = _names(session, {step.assignee_id, step.completed_by_id,
+    names = names_for(session, {step.assignee_id, step.completed_by_id,
                              named_clinician_id((step.outcome or {}).get("escalation_wishes"))
                              if is_pcsp else None})
     can_assign = step.is_open and actor.role in ASSIGNING_ROLES
     return render(request, "pages/step.html", page, {
         "step": step,
         "can_assign": can_assign,
-        "assignees": _assignee_items(step, members_of(session, step.home_id))
+        "assignees": steps_forms.assignee_items(step, members_of(session, step.home_id))
         if can_assign else [],
         "resident": resident,
         "home": home,
@@ -287,38 +263,27 @@ def _step_page(
         and (mine or actor.role in ASSIGNING_ROLES),
         "show_form": step.status == StepStatus.CLAIMED and mine and can_perform,
         "can_perform": can_perform,
-        "errors": errors or forms.FieldErrors(),
+        "errors": errors or formkit.FieldErrors(),
         "values": values or {},
-        "domains": forms.ASSESSMENT_DOMAINS,
-        "hospital_wishes": forms.HOSPITAL_WISHES,
-        "wish_words": forms.HOSPITAL_WISH_WORDS,
-        "first_contact_items": forms.FIRST_CONTACT_ITEMS,
-        "clinician_items": forms.clinician_items(members_of(session, step.home_id))
+        "domains": steps_forms.ASSESSMENT_DOMAINS,
+        "hospital_wishes": steps_forms.HOSPITAL_WISHES,
+        "wish_words": steps_forms.HOSPITAL_WISH_WORDS,
+        "first_contact_items": first_contact_forms.FIRST_CONTACT_ITEMS,
+        "clinician_items": first_contact_forms.clinician_items(members_of(session, step.home_id))
         if is_pcsp and step.is_open else [],
-        "goal_rows": range(forms.GOAL_ROWS),
-        "action_rows": range(forms.ACTION_ROWS),
+        "goal_rows": range(steps_forms.GOAL_ROWS),
+        "action_rows": range(steps_forms.ACTION_ROWS),
         "is_assessment": step.kind == StepKind.HOLISTIC_ASSESSMENT,
         "kind": step.kind.value,
-        "review_kinds": [k.value for k in forms.REVIEW_KINDS],
-        "contact_items": forms.CONTACT_ITEMS,
-        "registration_items": forms.REGISTRATION_ITEMS,
-        "dementia_offer_items": forms.DEMENTIA_OFFER_ITEMS,
-        "yes_no_items": forms.YES_NO_ITEMS,
-        "outcome_words": forms.OUTCOME_WORDS,
-        "deprescribed_rows": range(forms.DEPRESCRIBED_ROWS),
-        "avoidable_items": forms.AVOIDABLE_ITEMS,
+        "review_kinds": [k.value for k in steps_forms.REVIEW_KINDS],
+        "contact_items": steps_forms.CONTACT_ITEMS,
+        "registration_items": steps_forms.REGISTRATION_ITEMS,
+        "dementia_offer_items": steps_forms.DEMENTIA_OFFER_ITEMS,
+        "yes_no_items": formkit.YES_NO_ITEMS,
+        "outcome_words": steps_forms.OUTCOME_WORDS,
+        "deprescribed_rows": range(steps_forms.DEPRESCRIBED_ROWS),
+        "avoidable_items": steps_forms.AVOIDABLE_ITEMS,
     }, now=now, settings=page.settings, status_code=status_code)
-
-
-def _assignee_items(step: Step, members: list[User]) -> list[dict[str, str]]:
-    """The home's MDT members who can do this kind of step (of its profession, when it names
-    one), bar the person holding it."""
-    roles = STEP_TYPES[step.kind].performer_roles
-    wanted = step.candidate_profession
-    return [{"value": str(u.id),
-             "text": f"{u.display_name} ({u.profession.value.replace('_', ' ')})"}
-            for u in members if u.role in roles and u.id != step.assignee_id
-            and (not wanted or u.profession.value == wanted)]
 
 
 @router.get("/steps/{step_id}")
@@ -376,7 +341,7 @@ def step_assign(
     origin = "coordinator" if form.get("from") == "coordinator" else "step"
     input_id = f"assignee-{step_id}" if origin == "coordinator" else "assignee_id"
     raw = (form.get("assignee_id") or "").strip()
-    errors = forms.FieldErrors()
+    errors = formkit.FieldErrors()
     try:
         assignee_id = uuid.UUID(raw)
     except ValueError:
@@ -396,7 +361,7 @@ def step_assign(
         return _step_page(request, page, session, now, step, errors=errors, values=values,
                           status_code=422)
     title, home_id = step.title, step.home_id
-    who = _names(session, {step.assignee_id}).get(assignee_id, "them")
+    who = names_for(session, {step.assignee_id}).get(assignee_id, "them")
     session.commit()
     response = redirect(_back_to(origin, step_id, home_id))
     flash(response, f"{title} assigned to {who}. It is in their My work.", page.settings, now)
@@ -417,7 +382,7 @@ def step_complete(
     session: SessionDep, ctx: ContextDep, now: NowDep,
 ) -> Response:
     step = journeys.get_step(session, page.actor, step_id)
-    parsed = forms.parse_outcome(step.kind, form)
+    parsed = steps_forms.parse_outcome(step.kind, form)
     try:
         done = journeys.complete_step(session, page.actor, step_id, parsed.outcome, now,
                                       ctx.settings)
@@ -425,8 +390,8 @@ def step_complete(
         session.rollback()
         step = journeys.get_step(session, page.actor, step_id)
         return _step_page(request, page, session, now, step,
-                          errors=forms.outcome_errors(exc.errors, parsed),
-                          values=forms.outcome_values(step.kind, form), status_code=422)
+                          errors=steps_forms.outcome_errors(exc.errors, parsed),
+                          values=formkit.form_values(form), status_code=422)
     resident_id, title, round_id = done.resident_id, done.title, done.home_round_id
     session.commit()
     message = f"{title} completed."
@@ -478,14 +443,14 @@ def resident_list(
 
 def _admit_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, *,
-    values: dict[str, str], errors: forms.FieldErrors | None = None, status_code: int = 200,
+    values: dict[str, str], errors: formkit.FieldErrors | None = None, status_code: int = 200,
 ) -> Response:
     return render(request, "pages/resident_new.html", page, {
         "home_items": [{"value": str(h.id), "text": h.name}
                        for h in homes_for(session, page.actor.home_ids)],
         "values": values,
-        "errors": errors or forms.FieldErrors(),
-        "dementia_items": forms.DEMENTIA_ITEMS,
+        "errors": errors or formkit.FieldErrors(),
+        "dementia_items": residents_forms.DEMENTIA_ITEMS,
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -508,18 +473,18 @@ def admit(
     request: Request, page: CheckedSessionDep, form: FormDep, session: SessionDep,
     ctx: ContextDep, now: NowDep,
 ) -> Response:
-    values = {k: v for k, v in form.items() if k != CSRF_FIELD}
+    values = formkit.form_values(form)
     try:
-        data = AdmissionIn.model_validate(forms.parse_admission(form))
+        data = AdmissionIn.model_validate(residents_forms.parse_admission(form))
         resident, _ = residents.admit(session, page.actor, data, now, ctx.settings)
     except ValidationError as exc:
-        errors = forms.admission_errors(_pydantic_errors(exc), form)
+        errors = residents_forms.admission_errors(formkit.errors_of(exc), form)
         return _admit_page(request, page, session, now, values=values, errors=errors,
                            status_code=422)
     except InvalidInput as exc:
         session.rollback()
         return _admit_page(request, page, session, now, values=values,
-                           errors=forms.admission_errors(exc.errors), status_code=422)
+                           errors=residents_forms.admission_errors(exc.errors), status_code=422)
     resident_id, name = resident.id, resident.display_name
     session.commit()
     response = redirect(f"/residents/{resident_id}")
@@ -537,7 +502,7 @@ def resident_detail(
     audit(session, at=now, actor=page.actor.user, action="resident.view", entity="resident",
           entity_id=resident_id, resident_id=resident_id, channel="web")
     session.commit()
-    names = _names(session, {s.assignee_id for s in view.steps}
+    names = names_for(session, {s.assignee_id for s in view.steps}
                    | {s.completed_by_id for s in view.steps})
     return render(request, "pages/resident.html", page, {
         "resident": view.resident,
@@ -546,7 +511,7 @@ def resident_detail(
         "steps": view.steps,
         "events": list(reversed(view.events)),
         "names": names,
-        "changes": forms.changes_for(view.resident.status)
+        "changes": residents_forms.changes_for(view.resident.status)
         if page.actor.role in ADMITTING_ROLES else [],
         # An open escalation is the first thing anyone opening the record should see.
         "escalation": deterioration_recording.open_deterioration(session, resident_id),
@@ -556,17 +521,16 @@ def resident_detail(
 # ---------------------------------------------------------------- residence changes
 
 
-def _change(slug: str) -> forms.ResidenceChange:
-    change = forms.RESIDENCE_CHANGES.get(slug)
-    if change is None:
+def _change(slug: str) -> residents_forms.ResidenceChange:
+    if slug not in set(residents_forms.ResidenceChangeKind):
         raise NotFound("page not found")
-    return change
+    return residents_forms.RESIDENCE_CHANGES[residents_forms.ResidenceChangeKind(slug)]
 
 
 def _change_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep,
-    change: forms.ResidenceChange, resident_id: uuid.UUID, *, values: dict[str, str],
-    errors: forms.FieldErrors | None = None, status_code: int = 200,
+    change: residents_forms.ResidenceChange, resident_id: uuid.UUID, *, values: dict[str, str],
+    errors: formkit.FieldErrors | None = None, status_code: int = 200,
 ) -> Response:
     view = journeys.journey_for_resident(session, page.actor, resident_id)
     return render(request, "pages/residence_change.html", page, {
@@ -575,14 +539,14 @@ def _change_page(
         "resident": view.resident,
         "open_steps": [s for s in view.steps if s.is_open],
         "values": values,
-        "errors": errors or forms.FieldErrors(),
-        "confirm_field": forms.CONFIRM_FIELD,
+        "errors": errors or formkit.FieldErrors(),
+        "confirm_field": residents_forms.CONFIRM_FIELD,
     }, now=now, settings=page.settings, status_code=status_code)
 
 
 def _changeable(
     page: PageSession, session: SessionDep, resident_id: uuid.UUID,
-    change: forms.ResidenceChange,
+    change: residents_forms.ResidenceChange,
 ) -> Resident:
     """The resident, if this person may record this change for them now."""
     page.actor.require_role(ADMITTING_ROLES, "record changes to where a resident lives")
@@ -618,28 +582,28 @@ def record_change(
 ) -> Response:
     change = _change(slug)
     _changeable(page, session, resident_id, change)
-    values = {k: v for k, v in form.items() if k != CSRF_FIELD}
+    values = formkit.form_values(form)
 
-    def again(errors: forms.FieldErrors) -> Response:
+    def again(errors: formkit.FieldErrors) -> Response:
         return _change_page(request, page, session, now, change, resident_id, values=values,
                             errors=errors, status_code=422)
 
-    errors = forms.FieldErrors()
+    errors = formkit.FieldErrors()
     data: BaseModel | None = None
     try:
-        data = change.schema.model_validate(forms.parse_change(change, form))
+        data = change.schema.model_validate(residents_forms.parse_change(change, form))
     except ValidationError as exc:
-        errors = forms.change_errors(change, _pydantic_errors(exc))
-    if change.confirm and form.get(forms.CONFIRM_FIELD) != "yes":
-        errors.add(forms.CONFIRM_FIELD, "Confirm that the open steps will be cancelled and "
-                                        "the journey will end")
+        errors = residents_forms.change_errors(change, formkit.errors_of(exc))
+    if change.confirm and form.get(residents_forms.CONFIRM_FIELD) != "yes":
+        errors.add(residents_forms.CONFIRM_FIELD, "Confirm that the open steps will be "
+                                                  "cancelled and the journey will end")
     if data is None or errors:
         return again(errors)
     try:
         resident = _record(session, page, resident_id, data, now, ctx.settings)
     except InvalidInput as exc:
         session.rollback()
-        return again(forms.change_errors(change, exc.errors))
+        return again(residents_forms.change_errors(change, exc.errors))
     except Conflict as exc:
         # Another active admission of the same person: a fact to fix, shown by the date.
         session.rollback()
@@ -704,7 +668,7 @@ def coordinator(
 
 def _coordinator_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, *,
-    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    errors: formkit.FieldErrors | None = None, values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     if not page.can_coordinate:
@@ -723,19 +687,19 @@ def _coordinator_page(
         if can_assign:
             members = members_of(session, home.id)
             for step, _ in open_steps.items:
-                assignees[step.id] = _assignee_items(step, members)
+                assignees[step.id] = steps_forms.assignee_items(step, members)
     window = 28
     per_home = {m.home_id: m for m in deterioration_service.measures(
         session, page.actor, now - timedelta(days=window), now)}
     for h in homes:
         h["measures"] = per_home.get(h["home"].id)
-    names = _names(session, {s.assignee_id for h in homes for s, _ in h["open"].items})
+    names = names_for(session, {s.assignee_id for h in homes for s, _ in h["open"].items})
     record_seen(session, at=now, actor=page.actor.user, channel="web", action="coordinator.view",
                 resident_ids={st.resident_id for h in homes for st, _ in h["open"].items})
     session.commit()
     return render(request, "pages/coordinator.html", page, {
         "homes": homes, "names": names, "can_assign": can_assign, "assignees": assignees,
-        "errors": errors or forms.FieldErrors(), "values": values or {}, "window": window,
+        "errors": errors or formkit.FieldErrors(), "values": values or {}, "window": window,
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -783,7 +747,7 @@ def notifications(
 
 def _notifications_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, *,
-    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    errors: formkit.FieldErrors | None = None, values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     notes = inbox.notifications_for(session, page.actor.id, limit=NOTIFICATIONS_LIMIT)
@@ -797,7 +761,7 @@ def _notifications_page(
         "contact": values or {"channel": user.notify_channel.value, "email": user.email or "",
                               "mobile": user.mobile or ""},
         "last_failure": delivery.last_failure_for(session, user.id),
-        "errors": errors or forms.FieldErrors(),
+        "errors": errors or formkit.FieldErrors(),
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -807,14 +771,14 @@ def notification_channel(
 ) -> Response:
     """The person's own channel for urgent alerts (admins set others' through the API)."""
     values = {k: (form.get(k) or "").strip() for k in ("channel", "email", "mobile")}
-    errors = forms.FieldErrors()
+    errors = formkit.FieldErrors()
     try:
         data = ContactIn(channel=values["channel"] or "in_app", email=values["email"] or None,
                          mobile=values["mobile"] or None)
         delivery.set_contact(session, page.actor, page.actor.id, data, now, page.settings)
     except ValidationError as exc:
-        for error in _pydantic_errors(exc):
-            errors.add(error["field"], forms.message_for(error["field"], error["reason"]))
+        for error in formkit.errors_of(exc):
+            errors.add(error["field"], formkit.message_for(error["field"], error["reason"]))
     except InvalidInput as exc:
         for error in exc.errors:
             errors.add(error["field"], error["reason"][:1].upper() + error["reason"][1:])
