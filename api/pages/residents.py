@@ -4,11 +4,12 @@ changes to where they live (hospital stay, return, discharge, death)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.pages import residents_forms as forms
@@ -28,7 +29,7 @@ from care.audit.service import record as audit
 from care.deterioration import recording as deterioration_recording
 from care.directory.access import ADMITTING_ROLES
 from care.directory.service import homes_for
-from care.errors import Conflict, InvalidInput, NotFound
+from care.errors import Conflict, InvalidInput
 from care.journeys import service as journeys
 from care.journeys.service import StepFilters
 from care.journeys.wording import date_in_words
@@ -158,12 +159,6 @@ def resident_detail(
 # ---------------------------------------------------------------- residence changes
 
 
-def _change(slug: str) -> forms.ResidenceChange:
-    if slug not in set(forms.ResidenceChangeKind):
-        raise NotFound("page not found")
-    return forms.RESIDENCE_CHANGES[forms.ResidenceChangeKind(slug)]
-
-
 def _change_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep,
     change: forms.ResidenceChange, resident_id: uuid.UUID, *, values: dict[str, str],
@@ -195,12 +190,12 @@ def _changeable(
     return resident
 
 
-@router.get("/residents/{resident_id}/{slug}")
+@router.get("/residents/{resident_id}/residence/{kind}")
 def change_form(
-    request: Request, resident_id: uuid.UUID, slug: str, page: PageSessionDep,
-    session: SessionDep, now: NowDep,
+    request: Request, resident_id: uuid.UUID, kind: forms.ResidenceChangeKind,
+    page: PageSessionDep, session: SessionDep, now: NowDep,
 ) -> Response:
-    change = _change(slug)
+    change = forms.RESIDENCE_CHANGES[kind]
     _changeable(page, session, resident_id, change)
     values: dict[str, str] = {}
     if not change.confirm:
@@ -212,12 +207,12 @@ def change_form(
     return _change_page(request, page, session, now, change, resident_id, values=values)
 
 
-@router.post("/residents/{resident_id}/{slug}")
+@router.post("/residents/{resident_id}/residence/{kind}")
 def record_change(
-    request: Request, resident_id: uuid.UUID, slug: str, page: CheckedSessionDep,
-    form: FormDep, session: SessionDep, ctx: ContextDep, now: NowDep,
+    request: Request, resident_id: uuid.UUID, kind: forms.ResidenceChangeKind,
+    page: CheckedSessionDep, form: FormDep, session: SessionDep, ctx: ContextDep, now: NowDep,
 ) -> Response:
-    change = _change(slug)
+    change = forms.RESIDENCE_CHANGES[kind]
     _changeable(page, session, resident_id, change)
     values = form_values(form)
 
@@ -232,8 +227,7 @@ def record_change(
     except ValidationError as exc:
         errors = forms.change_errors(change, errors_of(exc))
     if change.confirm and form.get(forms.CONFIRM_FIELD) != "yes":
-        errors.add(forms.CONFIRM_FIELD, "Confirm that the open steps will be "
-                                                  "cancelled and the journey will end")
+        errors.add(forms.CONFIRM_FIELD, forms.CONFIRM_MESSAGE)
     if data is None or errors:
         return again(errors)
     try:
@@ -290,3 +284,17 @@ def _change_done(
         return message
     what = "Death" if isinstance(data, DeathIn) else "Discharge"
     return f"{what} recorded for {name}. Open steps are cancelled and the journey has ended."
+
+
+def _moved_to(kind: forms.ResidenceChangeKind) -> Callable[[uuid.UUID], Response]:
+    def moved(resident_id: uuid.UUID) -> Response:
+        return RedirectResponse(forms.residence_change_url(resident_id, kind), status_code=308)
+
+    return moved
+
+
+# Where the changes were before they moved under /residence/ (bookmarks, forms left open):
+# one literal address each, never '/residents/{id}/{anything}', which took other pages' paths.
+for _kind in forms.ResidenceChangeKind:
+    router.add_api_route(f"/residents/{{resident_id}}/{_kind.value}", _moved_to(_kind),
+                         methods=["GET", "POST"])

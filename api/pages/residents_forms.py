@@ -4,6 +4,7 @@ live (hospital stay, return, discharge, death), with the domain's errors back on
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -130,9 +131,17 @@ class ResidenceChange:
     def title(self, status: ResidentStatus) -> str:
         return self.actions.get(status) or next(iter(self.actions.values()))
 
+    def url(self, resident_id: uuid.UUID) -> str:
+        return residence_change_url(resident_id, self.slug)
+
     @property
     def labels(self) -> dict[str, str]:
         return {self.date_field: self.date_words, **{f.name: f.words for f in self.fields}}
+
+
+def residence_change_url(resident_id: uuid.UUID, kind: ResidenceChangeKind) -> str:
+    """The change's form (GET), and where it is sent (POST)."""
+    return f"/residents/{resident_id}/residence/{kind.value}"
 
 
 _NOTE = ChangeField("note", "Note (optional)", "the note",
@@ -180,6 +189,7 @@ RESIDENCE_CHANGES: dict[ResidenceChangeKind, ResidenceChange] = {change.slug: ch
 )}
 
 CONFIRM_FIELD = "confirm"
+CONFIRM_MESSAGE = "Confirm that the open steps will be cancelled and the journey will end"
 
 
 def changes_for(status: ResidentStatus) -> list[tuple[ResidenceChange, str]]:

@@ -24,8 +24,6 @@ from api.pages import (
 from api.pages.web import PageRoute
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-# Deterioration first: '/residents/{id}/observations' would otherwise be taken for a residence
-# change (residents).
-for area in (deterioration, sign_in, my_work, steps, residents, coordinator, notifications,
-             rounds, live):
+for area in (sign_in, my_work, steps, residents, coordinator, notifications, rounds,
+             deterioration, live):
     router.include_router(area.router)
