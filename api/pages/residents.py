@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
@@ -13,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.pages import residents_forms as forms
-from api.pages.formkit import FieldErrors, errors_of, form_values
+from api.pages.formkit import FieldErrors, date_values, errors_of, form_values
 from api.pages.web import (
     CheckedSessionDep,
     FormDep,
@@ -26,6 +25,7 @@ from api.pages.web import (
 )
 from api.schemas import names_for
 from care.audit.service import record as audit
+from care.clock import local_date
 from care.deterioration import recording as deterioration_recording
 from care.directory.access import ADMITTING_ROLES
 from care.directory.service import homes_for
@@ -97,9 +97,8 @@ def admit_form(
     request: Request, page: PageSessionDep, session: SessionDep, now: NowDep
 ) -> Response:
     page.actor.require_role(ADMITTING_ROLES, "admit residents")
-    today = now.astimezone(ZoneInfo(page.settings.timezone)).date()
-    values = {"admitted_on[day]": str(today.day), "admitted_on[month]": str(today.month),
-              "admitted_on[year]": str(today.year), "dementia_status": "unknown"}
+    today = local_date(now, page.settings.timezone)
+    values = {**date_values("admitted_on", today), "dementia_status": "unknown"}
     homes = homes_for(session, page.actor.home_ids)
     if len(homes) == 1:
         values["home_id"] = str(homes[0].id)
@@ -200,10 +199,7 @@ def change_form(
     values: dict[str, str] = {}
     if not change.confirm:
         # Discharge and death dates are left blank so they are entered deliberately.
-        today = now.astimezone(ZoneInfo(page.settings.timezone)).date()
-        values = {f"{change.date_field}[day]": str(today.day),
-                  f"{change.date_field}[month]": str(today.month),
-                  f"{change.date_field}[year]": str(today.year)}
+        values = date_values(change.date_field, local_date(now, page.settings.timezone))
     return _change_page(request, page, session, now, change, resident_id, values=values)
 
 
