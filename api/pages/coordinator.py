@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
@@ -14,10 +14,10 @@ from api.pages.formkit import FieldErrors
 from api.pages.steps_forms import assignee_items
 from api.pages.web import (
     CheckedSessionDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -37,7 +37,7 @@ from care.journeys.service import StepFilters
 from care.residents.models import Resident
 from care.rounds import service as rounds_service
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 COORDINATOR_LIMIT = 200
 

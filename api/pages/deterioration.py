@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -33,11 +33,11 @@ from api.pages.steps_forms import HOSPITAL_WISH_WORDS
 from api.pages.web import (
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
     fragment,
+    page_router,
     redirect,
     render,
 )
@@ -76,7 +76,7 @@ from care.journeys.steps import CLINICAL_ROLES, CLINICIANS
 from care.residents import service as residents
 from care.residents.models import Resident, ResidentStatus
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 URGENCY_WORDS: dict[Urgency, tuple[str, str]] = {
     Urgency.EMERGENCY: ("Emergency", "red"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -17,10 +17,10 @@ from api.pages.formkit import FieldErrors, errors_of, form_values
 from api.pages.web import (
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -31,7 +31,7 @@ from care.audit.service import record_seen
 from care.directory.service import members_of
 from care.errors import InvalidInput
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 STATUSES = ("open", "resolved", "all")
 

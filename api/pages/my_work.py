@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from api.deps import NowDep, SessionDep
 from api.pages import live
 from api.pages.web import (
-    PageRoute,
     PageSession,
     PageSessionDep,
     fragment,
+    page_router,
     render,
 )
 from care.audit.service import record_seen
@@ -24,7 +24,7 @@ from care.journeys import service as journeys
 from care.journeys.service import StepFilters
 from care.journeys.steps import STEP_TYPES
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 MY_WORK_LIMIT = 100
 

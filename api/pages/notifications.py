@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -14,10 +14,10 @@ from api.pages.formkit import FieldErrors, errors_of, message_for
 from api.pages.web import (
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -27,7 +27,7 @@ from care.delivery.transports import available_channels
 from care.errors import InvalidInput
 from care.journeys import notifications as inbox
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 NOTIFICATIONS_LIMIT = 200
 

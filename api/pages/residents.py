@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import RedirectResponse, Response
 
@@ -16,10 +16,10 @@ from api.pages.formkit import FieldErrors, date_values, errors_of, form_values
 from api.pages.web import (
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -45,7 +45,7 @@ from care.residents.schemas import (
 )
 from care.settings import Settings
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 RESIDENTS_PER_PAGE = 50
 

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -19,10 +19,10 @@ from api.pages.web import (
     ROUND_PREPARING_ROLES,
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -44,7 +44,7 @@ from care.rounds.schemas import (
     NominationIn,
 )
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 # The same people as the service's MDT_ROLES (the service checks again on every action).
 DECIDERS = rounds.MDT_ROLES

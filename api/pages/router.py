@@ -8,8 +8,6 @@ is the one place that gathers them.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from api.pages import (
     coordinator,
     deterioration,
@@ -21,9 +19,9 @@ from api.pages import (
     sign_in,
     steps,
 )
-from api.pages.web import PageRoute
+from api.pages.web import page_router
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 for area in (sign_in, my_work, steps, residents, coordinator, notifications, rounds,
              deterioration, live):
     router.include_router(area.router)

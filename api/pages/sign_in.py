@@ -4,7 +4,7 @@ back to the page they asked for, if it is on this site."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
@@ -13,8 +13,8 @@ from api.pages.web import (
     PRE_SESSION_COOKIE,
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     flash,
+    page_router,
     pre_session_nonce,
     redirect,
     render,
@@ -27,7 +27,7 @@ from care.audit.service import record as audit
 from care.directory.service import authenticate
 from care.errors import InvalidInput, RateLimited
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 
 @router.get("/")

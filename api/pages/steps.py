@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
@@ -16,10 +16,10 @@ from api.pages.formkit import YES_NO_ITEMS, FieldErrors, form_values, may_perfor
 from api.pages.web import (
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -35,7 +35,7 @@ from care.journeys.models import Step, StepKind, StepStatus
 from care.journeys.service import StepFilters
 from care.residents import service as residents
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 
 def _step_page(

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -178,6 +178,12 @@ class PageRoute(APIRoute):
                 return error_page(request, 409, "This has changed", exc.detail.capitalize())
 
         return page_handler
+
+
+def page_router() -> APIRouter:
+    """A router of pages: errors answered as HTML (``PageRoute``), and none of them in the
+    API's OpenAPI document."""
+    return APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 # ---------------------------------------------------------------- who is signed in
