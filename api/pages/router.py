@@ -2,8 +2,10 @@
 as the JSON API. Every core action is a plain form POST (CSRF-checked), so it works without
 JavaScript; each mutation commits once, then redirects (303) to a page that shows the result.
 
-Each area's pages are a module of their own, beside its form code (``<area>_forms.py``); this
-is the one place that gathers them.
+Each area's pages are a module of their own, beside its form code (``<area>_forms.py``); the
+helpers they share are ``web`` (sessions, CSRF, rendering, errors as pages) and ``formkit``
+(forms and their errors). This is the one place that gathers the areas, in no particular
+order: no two of them answer the same address.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from api.pages import (
 from api.pages.web import page_router
 
 router = page_router()
+# The first-contact reviews (first_contact.py) are still included by api/app.py itself.
 for area in (sign_in, my_work, steps, residents, coordinator, notifications, rounds,
              deterioration, live):
     router.include_router(area.router)
