@@ -9,8 +9,6 @@ from fastapi.staticfiles import StaticFiles
 
 from api import openapi, problems
 from api.context import AppContext
-from api.pages.first_contact import router as first_contact_pages
-from api.pages.pathway import router as pathway_pages
 from api.pages.router import router as pages
 from api.routers import (
     auth,
@@ -49,8 +47,6 @@ def create_app(ctx: AppContext) -> FastAPI:
                    notification_channels, first_contact, pathway, pathway_migrations):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages)
-    app.include_router(first_contact_pages)
-    app.include_router(pathway_pages)
     openapi.install(app)
 
     STATIC_DIR.mkdir(exist_ok=True)

@@ -12,24 +12,32 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
 from api.deterioration_schemas import chart_people, deterioration_people
-from api.pages import forms, live
+from api.pages import deterioration_forms as forms
+from api.pages import live
 from api.pages.chart import ChartPoint, plot
+from api.pages.formkit import (
+    YES_NO_ITEMS,
+    FieldErrors,
+    errors_of,
+    form_values,
+    may_perform,
+)
+from api.pages.steps_forms import HOSPITAL_WISH_WORDS
 from api.pages.web import (
-    CSRF_FIELD,
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
     fragment,
+    page_router,
     redirect,
     render,
 )
@@ -44,19 +52,15 @@ from care.deterioration.models import (
     ObservationSet,
     ResponseOutcome,
 )
-from care.deterioration.news2 import News2Result, Parameter, SpO2Scale, SubScore
+from care.deterioration.news2 import News2Result, Parameter, SubScore
 from care.deterioration.routes import (
     DEFAULT_POLICY,
-    FLOORS,
-    POLICY_FIELDS,
     RESPONDER_LABELS,
-    Floor,
     Responder,
     Urgency,
     policy_values,
 )
 from care.deterioration.schemas import (
-    SOFT_SIGN_LABELS,
     BaselineIn,
     DecisionIn,
     EscalationPolicyIn,
@@ -66,13 +70,13 @@ from care.deterioration.schemas import (
     Spo2ScaleIn,
 )
 from care.directory.access import CLINICAL_ROLES, CLINICIANS, Actor
-from care.errors import Conflict, Forbidden, InvalidInput
+from care.errors import Conflict, InvalidInput
 from care.journeys import service as journeys
 from care.journeys.models import Step, StepStatus
 from care.residents import service as residents
 from care.residents.models import Resident, ResidentStatus
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 URGENCY_WORDS: dict[Urgency, tuple[str, str]] = {
     Urgency.EMERGENCY: ("Emergency", "red"),
@@ -89,33 +93,6 @@ PARAMETER_WORDS: dict[str, str] = {
     "consciousness": "how alert they are",
     "temperature": "temperature",
 }
-SCALE_ITEMS = [
-    {"value": SpO2Scale.SCALE_1.value, "text": "Scale 1 (most people)"},
-    {"value": SpO2Scale.SCALE_2.value,
-     "text": "Scale 2: hypercapnic respiratory failure with a prescribed 88-92% target"},
-]
-SCALE_WORDS = {SpO2Scale.SCALE_1: "Scale 1", SpO2Scale.SCALE_2: "Scale 2 (target 88-92%)"}
-SOFT_SIGN_FIELDS = [(forms.SIGN_PREFIX + sign.value, label)
-                    for sign, label in SOFT_SIGN_LABELS.items()]
-
-
-def _errors_of(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in err["loc"]), "reason": err["msg"]}
-            for err in exc.errors()]
-
-
-def _values(form: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in form.items() if k != CSRF_FIELD}
-
-
-def _may_perform(actor: Actor, step: Step) -> bool:
-    try:
-        journeys.require_performer(actor, step, "do this step")
-    except Forbidden:
-        return False
-    return True
-
-
 def responder_words(det: Deterioration, level: int | None = None) -> str:
     """Who the ladder is at ("the GP"), in the SBARD's words."""
     return RESPONDER_LABELS[Responder(det.ladder[det.level if level is None else level])]
@@ -199,7 +176,7 @@ def _common(page: PageSession) -> dict[str, Any]:
     return {"urgency_words": URGENCY_WORDS, "parameter_words": PARAMETER_WORDS,
             "sign_labels": {s.value: s.label for s in SoftSign},
             "consciousness_words": forms.CONSCIOUSNESS_WORDS,
-            "wish_words": forms.HOSPITAL_WISH_WORDS,
+            "wish_words": HOSPITAL_WISH_WORDS,
             "responder_words": responder_words, "calls_999": calls_999, "cells": cells,
             "when": _when(page.settings.timezone),
             "tz": page.settings.timezone}
@@ -232,18 +209,19 @@ def _recordable(session: SessionDep, page: PageSession, resident_id: uuid.UUID) 
 def _form_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep,
     resident_id: uuid.UUID, *, step: Step | None, values: dict[str, str],
-    errors: forms.FieldErrors | None = None, status_code: int = 200,
+    errors: FieldErrors | None = None, status_code: int = 200,
 ) -> Response:
     resident = _recordable(session, page, resident_id)
     action = f"/residents/{resident_id}/observations/new" + (f"?step={step.id}" if step else "")
     return render(request, "pages/observations_new.html", page, {
         "resident": resident, "step": step, "action": action,
-        "values": values, "errors": errors or forms.FieldErrors(),
+        "values": values, "errors": errors or FieldErrors(),
         "vitals": forms.VITALS, "oxygen_items": forms.OXYGEN_ITEMS,
         "consciousness_items": forms.CONSCIOUSNESS_ITEMS,
         "sign_items": [{"name": name, "id": name, "value": "yes", "text": label,
-                        "checked": values.get(name) == "yes"} for name, label in SOFT_SIGN_FIELDS],
-        "yes_no_items": forms.YES_NO_ITEMS,
+                        "checked": values.get(name) == "yes"}
+                       for name, label in forms.SOFT_SIGN_FIELDS],
+        "yes_no_items": YES_NO_ITEMS,
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -266,18 +244,18 @@ def record_observations(
     answering = _repeat_step(session, page.actor, resident_id, step)
     raw, problems = forms.parse_observations(form, now, ctx.settings.timezone)
 
-    def again(errors: forms.FieldErrors) -> Response:
+    def again(errors: FieldErrors) -> Response:
         return _form_page(request, page, session, now, resident_id, step=answering,
-                          values=_values(form), errors=errors, status_code=422)
+                          values=form_values(form), errors=errors, status_code=422)
 
     try:
         data = ObservationsIn.model_validate(raw)
     except ValidationError as exc:
-        return again(forms.observation_errors(_errors_of(exc), problems))
+        return again(forms.observation_errors(errors_of(exc), problems))
     if problems:
         return again(problems)
     try:
-        if answering is not None and _may_perform(page.actor, answering):
+        if answering is not None and may_perform(page.actor, answering):
             done = journeys.complete_step(session, page.actor, answering.id,
                                           data.model_dump(mode="json"), now, ctx.settings)
             observation_id = uuid.UUID(str((done.outcome or {})["observation_set_id"]))
@@ -369,7 +347,7 @@ def observation_result(
 
 def _chart_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep,
-    resident_id: uuid.UUID, *, errors: forms.FieldErrors | None = None,
+    resident_id: uuid.UUID, *, errors: FieldErrors | None = None,
     values: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
     data = service.chart(session, page.actor, resident_id)
@@ -388,7 +366,7 @@ def _chart_page(
         **_common(page),
         "chart": data, "resident": data.resident, "plot": geometry, "names": names,
         "rows": [(o, stored_news2(o)) for o in reversed(data.observations)],
-        "scale_words": SCALE_WORDS, "scale_items": SCALE_ITEMS,
+        "scale_words": forms.SCALE_WORDS, "scale_items": forms.SCALE_ITEMS,
         "baseline_items": [{"value": "", "text": "Choose a full set"}] + [
             {"value": str(o.id), "text": f"NEWS2 {o.news2_total}, taken "
              + o.taken_at.astimezone(zone).strftime("%-d %b %H:%M")} for o in full_sets],
@@ -396,7 +374,7 @@ def _chart_page(
         and data.resident.status == ResidentStatus.RESIDENT,
         "is_clinician": page.actor.role in CLINICIANS,
         "description": _chart_words(data.observations, baseline.total if baseline else None),
-        "errors": errors or forms.FieldErrors(), "values": values or {},
+        "errors": errors or FieldErrors(), "values": values or {},
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -427,13 +405,13 @@ def _clinician_change(
     resident_id: uuid.UUID, form: dict[str, str], schema: type[BaseModel], prefix: str,
 ) -> BaseModel | Response:
     """The scale or baseline form, validated; or the chart again with the errors."""
-    raw = {k: v.strip() for k, v in _values(form).items() if v.strip()}
+    raw = {k: v.strip() for k, v in form_values(form).items() if v.strip()}
     try:
         return schema.model_validate(raw)
     except ValidationError as exc:
-        errors = forms.simple_errors(_errors_of(exc), forms.DECISION_LABELS, prefix=prefix)
+        errors = forms.clinician_errors(errors_of(exc), prefix)
         return _chart_page(request, page, session, now, resident_id, errors=errors,
-                           values={prefix + k: v for k, v in _values(form).items()},
+                           values={prefix + k: v for k, v in form_values(form).items()},
                            status_code=422)
 
 
@@ -451,8 +429,8 @@ def set_scale(
     service.set_spo2_scale(session, page.actor, resident_id, data, now)
     session.commit()
     response = redirect(f"/residents/{resident_id}/observations")
-    flash(response, f"SpO2 {SCALE_WORDS[data.scale].lower()} set. Observations from now on "
-                    "are scored on it.", page.settings, now)
+    flash(response, f"SpO2 {forms.SCALE_WORDS[data.scale].lower()} set. Observations from now "
+                    "on are scored on it.", page.settings, now)
     return response
 
 
@@ -472,9 +450,8 @@ def set_baseline(
     except InvalidInput as exc:
         session.rollback()
         return _chart_page(request, page, session, now, resident_id, status_code=422,
-                           errors=forms.simple_errors(exc.errors, forms.DECISION_LABELS,
-                                                      prefix="baseline-"),
-                           values={"baseline-" + k: v for k, v in _values(form).items()})
+                           errors=forms.clinician_errors(exc.errors, "baseline-"),
+                           values={"baseline-" + k: v for k, v in form_values(form).items()})
     total = baseline.total
     session.commit()
     response = redirect(f"/residents/{resident_id}/observations")
@@ -555,7 +532,7 @@ def urgent_live(
 
 def _deterioration_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep,
-    deterioration_id: uuid.UUID, *, errors: forms.FieldErrors | None = None,
+    deterioration_id: uuid.UUID, *, errors: FieldErrors | None = None,
     values: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
     actor = page.actor
@@ -565,7 +542,7 @@ def _deterioration_page(
     people.update([det.opened_by_id, *(o.recorded_by_id for o in view.observations)])
     names = names_for(session, people)
     is_open = det.status == DeteriorationStatus.OPEN
-    can_act = is_open and step is not None and step.is_open and _may_perform(actor, step)
+    can_act = is_open and step is not None and step.is_open and may_perform(actor, step)
     return render(request, "pages/deterioration.html", page, {
         **_common(page),
         "det": det, "resident": view.resident, "step": step,
@@ -575,7 +552,7 @@ def _deterioration_page(
         "can_decide": can_act and step is not None and step.assignee_id in (None, actor.id),
         "can_recommend": is_open and actor.role in CLINICAL_ROLES,
         "outcome_items": forms.OUTCOME_ITEMS,
-        "errors": errors or forms.FieldErrors(), "values": values or {},
+        "errors": errors or FieldErrors(), "values": values or {},
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -612,8 +589,8 @@ def recommend(
         data = SbardIn.model_validate({"recommendation": form.get("recommendation", "")})
     except ValidationError as exc:
         return _deterioration_page(
-            request, page, session, now, deterioration_id, values=_values(form),
-            errors=forms.simple_errors(_errors_of(exc), forms.DECISION_LABELS),
+            request, page, session, now, deterioration_id, values=form_values(form),
+            errors=forms.clinician_errors(errors_of(exc)),
             status_code=422)
     service.complete_sbard(session, page.actor, deterioration_id, data, now)
     session.commit()
@@ -627,14 +604,14 @@ def decide(
     request: Request, deterioration_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
     session: SessionDep, ctx: ContextDep, now: NowDep,
 ) -> Response:
-    def again(errors: forms.FieldErrors) -> Response:
+    def again(errors: FieldErrors) -> Response:
         return _deterioration_page(request, page, session, now, deterioration_id,
-                                   values=_values(form), errors=errors, status_code=422)
+                                   values=form_values(form), errors=errors, status_code=422)
 
     try:
         data = DecisionIn.model_validate(forms.parse_response_decision(form))
     except ValidationError as exc:
-        return again(forms.response_decision_errors(_errors_of(exc)))
+        return again(forms.response_decision_errors(errors_of(exc)))
     try:
         service.decide(session, page.actor, deterioration_id, data, now, ctx.settings)
     except InvalidInput as exc:
@@ -653,18 +630,9 @@ def decide(
 
 # ---------------------------------------------------------------- the PCN's escalation ladder
 
-#: The form's fields in the order people read a ladder: name, label (the schema's title, one
-#: place), unit, and the floor people may set it within.
-LADDER_FIELDS: tuple[tuple[str, str, str, Floor], ...] = tuple(
-    (name, EscalationPolicyIn.model_fields[name].title or name,
-     "score" if name.endswith("_from") else "points" if name == "rise_from_baseline"
-     else "minutes", FLOORS[name])
-    for name in POLICY_FIELDS)
-
-
 def _ladder_page(
     request: Request, page: PageSession, session: SessionDep, now: datetime, *,
-    values: dict[str, str] | None = None, errors: forms.FieldErrors | None = None,
+    values: dict[str, str] | None = None, errors: FieldErrors | None = None,
     status_code: int = 200,
 ) -> Response:
     policy, stored = service.escalation_policy(session, page.actor)
@@ -673,13 +641,14 @@ def _ladder_page(
     names = names_for(session, [stored.updated_by_id if stored else None,
                                 *(v.changed_by_id for v in history)])
     return render(request, "pages/escalation_ladder.html", page, {
-        "fields": LADDER_FIELDS, "current": current, "defaults": policy_values(DEFAULT_POLICY),
+        "fields": forms.LADDER_FIELDS, "current": current,
+        "defaults": policy_values(DEFAULT_POLICY),
         "history": history, "names": names,
         "stored": stored, "updated_by": names.get(stored.updated_by_id) if stored else None,
         "can_edit": page.actor.role in service.POLICY_EDITORS,
         "values": values if values is not None else {k: str(v) for k, v in current.items()
                                                       if v is not None},
-        "errors": errors or forms.FieldErrors(),
+        "errors": errors or FieldErrors(),
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -697,27 +666,18 @@ def set_escalation_ladder(
     now: NowDep,
 ) -> Response:
     page.actor.require_role(service.POLICY_EDITORS, "change the escalation ladder")
-    values = {name: form.get(name, "").strip() for name, _, _, _ in LADDER_FIELDS}
-    values["reason"] = form.get("reason", "").strip()
-    defaults = policy_values(DEFAULT_POLICY)
-    # Only what differs from the default is stored, so a later change of default reaches
-    # every PCN that never chose otherwise.
-    data: dict[str, Any] = {k: v for k, v in values.items() if v != "" and k != "reason"
-                            and v != str(defaults.get(k))}
-    data["reason"] = values["reason"]
-    labels = {name: label.lower() for name, label, _, _ in LADDER_FIELDS}
-    labels["reason"] = "why the ladder is changing"
+    values, data = forms.parse_ladder(form)
     try:
         parsed = EscalationPolicyIn.model_validate(data)
         service.set_escalation_policy(session, page.actor, parsed, now)
     except ValidationError as exc:
         session.rollback()
         return _ladder_page(request, page, session, now, values=values, status_code=422,
-                            errors=forms.simple_errors(_errors_of(exc), labels))
+                            errors=forms.ladder_errors(errors_of(exc)))
     except InvalidInput as exc:
         session.rollback()
         return _ladder_page(request, page, session, now, values=values, status_code=422,
-                            errors=forms.simple_errors(exc.errors, labels))
+                            errors=forms.ladder_errors(exc.errors))
     session.commit()
     response = redirect("/escalation-ladder")
     flash(response, "Escalation ladder saved. It applies to escalations raised from now on.",

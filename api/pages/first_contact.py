@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from api.deps import NowDep, SessionDep
-from api.pages import forms
+from api.pages import first_contact_forms as forms
+from api.pages.formkit import FieldErrors, errors_of, form_values
 from api.pages.web import (
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -31,17 +31,14 @@ from care.audit.service import record_seen
 from care.directory.service import members_of
 from care.errors import InvalidInput
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 STATUSES = ("open", "resolved", "all")
-LABELS = {"preferred_contact": "who to contact first",
-          "named_clinician_id": "a clinician who serves the home as the named first contact",
-          "reason": "why you chose this"}
 
 
 def _reviews_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, status: str, *,
-    errors: forms.FieldErrors | None = None, values: Mapping[str, str] | None = None,
+    errors: FieldErrors | None = None, values: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     rows = assessments.first_contact_reviews(session, page.actor, status=status)
@@ -60,7 +57,7 @@ def _reviews_page(
         "clinicians": clinicians, "names": names,
         "first_contact_items": forms.FIRST_CONTACT_ITEMS,
         "labels": {c.value: c.label for c in PreferredContact},
-        "errors": errors or forms.FieldErrors(), "values": values or {},
+        "errors": errors or FieldErrors(), "values": values or {},
     }, now=now, settings=page.settings, status_code=status_code)
 
 
@@ -72,18 +69,6 @@ def reviews(
     return _reviews_page(request, page, session, now, status if status in STATUSES else "open")
 
 
-def parse_resolution(form: Mapping[str, str], prefix: str) -> dict[str, Any]:
-    """One review's form as ``FirstContactResolutionIn`` input; "No preference" is null."""
-    data: dict[str, Any] = {"reason": (form.get(f"{prefix}reason") or "").strip()}
-    contact = (form.get(f"{prefix}preferred_contact") or "").strip()
-    if contact:
-        data["preferred_contact"] = None if contact == forms.NO_FIRST_CONTACT else contact
-    clinician = (form.get(f"{prefix}named_clinician_id") or "").strip()
-    if contact == PreferredContact.NAMED_CLINICIAN.value and clinician:
-        data["named_clinician_id"] = clinician
-    return data
-
-
 @router.post("/first-contact-reviews/{review_id}/resolve")
 def resolve(
     request: Request, review_id: uuid.UUID, page: CheckedSessionDep, form: FormDep,
@@ -92,19 +77,18 @@ def resolve(
     review = assessments.get_first_contact_review(session, page.actor, review_id)
     page.actor.require_role(assessments.REVIEW_RESOLVERS, "resolve first-contact reviews")
     prefix = f"{review.id}-"
-    values = {k: v for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     try:
-        data = FirstContactResolutionIn.model_validate(parse_resolution(form, prefix))
+        data = FirstContactResolutionIn.model_validate(forms.parse_resolution(form, prefix))
         assessments.resolve_first_contact_review(session, page.actor, review.id, data, now)
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]}
-                  for e in exc.errors()]
         return _reviews_page(request, page, session, now, "open", values=values,
-                             errors=forms.simple_errors(errors, LABELS, prefix), status_code=422)
+                             errors=forms.resolution_errors(errors_of(exc), prefix),
+                             status_code=422)
     except InvalidInput as exc:
         session.rollback()
         return _reviews_page(request, page, session, now, "open", values=values,
-                             errors=forms.simple_errors(exc.errors, LABELS, prefix),
+                             errors=forms.resolution_errors(exc.errors, prefix),
                              status_code=422)
     resident = assessments.review_row(session, review).resident
     name = resident.display_name

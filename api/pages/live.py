@@ -15,14 +15,14 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from markupsafe import Markup
 from starlette.responses import Response
 
 from api.deps import NowDep
-from api.pages.web import PageRoute, PageSessionDep, fragment, templates
+from api.pages.web import PageSessionDep, fragment, page_router, templates
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 
 def version(text: str) -> str:

@@ -8,20 +8,21 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from api.deps import ContextDep, NowDep, SessionDep
-from api.pages import forms
+from api.pages import rounds_forms as forms
+from api.pages.formkit import FieldErrors, errors_of, form_values, member_items
 from api.pages.web import (
     ROUND_PREPARING_ROLES,
     CheckedSessionDep,
     FormDep,
-    PageRoute,
     PageSession,
     PageSessionDep,
     flash,
+    page_router,
     redirect,
     render,
 )
@@ -43,7 +44,7 @@ from care.rounds.schemas import (
     NominationIn,
 )
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 # The same people as the service's MDT_ROLES (the service checks again on every action).
 DECIDERS = rounds.MDT_ROLES
@@ -55,27 +56,12 @@ STATUS_WORDS = {
     RoundStatus.CHECK_IN: ("Check-in", "green"),
     RoundStatus.MISSED: ("Missed", "red"),
 }
-RESPONSE_ITEMS = [
-    {"value": "clinical_input", "text": "Clinical input"},
-    {"value": "referral", "text": "Refer to a co-opted member"},
-    {"value": "maintain", "text": "Maintain the current plan"},
-]
-RESPONSE_WORDS = {i["value"]: i["text"] for i in RESPONSE_ITEMS}
-NOMINATION_LABELS = {"reason": "why the MDT should see them", "resident_id": "the resident"}
-CHANGE_LABELS = {"reason": "the reason", "resident_id": "the resident to add"}
 
 
-def _errors_of(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in err["loc"]), "reason": err["msg"]}
-            for err in exc.errors()]
-
-
-def _values(form: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in form.items() if k != "csrf_token"}
-
-
-def _name(resident: Resident) -> str:
-    return resident.display_name
+def _resident_name(session: SessionDep, resident_id: uuid.UUID) -> str:
+    """For a banner: the resident's name ("The resident" should the row have gone)."""
+    resident = session.get(Resident, resident_id)
+    return resident.display_name if resident else "The resident"
 
 
 # ---------------------------------------------------------------- rounds history
@@ -143,7 +129,7 @@ def prepare_now(
 
 def _agenda_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, rnd: HomeRound, *,
-    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    errors: FieldErrors | None = None, values: dict[str, str] | None = None,
     undecided: list[str] | None = None, status_code: int = 200,
 ) -> Response:
     home = session.get(CareHome, rnd.home_id)
@@ -163,9 +149,9 @@ def _agenda_page(
         "addable": addable, "can_change": is_mdt and agenda_open,
         "can_decide": page.actor.role in DECIDERS and agenda_open,
         "can_close": is_mdt and rnd.status not in (RoundStatus.HELD, RoundStatus.CHECK_IN),
-        "status_words": STATUS_WORDS, "response_words": RESPONSE_WORDS,
+        "status_words": STATUS_WORDS, "response_words": forms.RESPONSE_WORDS,
         "source_words": _source_words,
-        "errors": errors or forms.FieldErrors(), "values": values or {},
+        "errors": errors or FieldErrors(), "values": values or {},
         "undecided": undecided or [],
         "tz": ZoneInfo(page.settings.timezone),
     }, now=now, settings=page.settings, status_code=status_code)
@@ -204,17 +190,16 @@ def agenda_add(
         data = AddToAgendaIn.model_validate(raw)
         item = rounds.add_to_agenda(session, page.actor, round_id, data, now)
     except ValidationError as exc:
-        errors = forms.simple_errors(_errors_of(exc), CHANGE_LABELS, prefix="add-")
+        errors = forms.agenda_add_errors(errors_of(exc))
         return _agenda_page(request, page, session, now, rnd, errors=errors,
-                            values=_values(form), status_code=422)
+                            values=form_values(form), status_code=422)
     except InvalidInput as exc:
         session.rollback()
         rnd = rounds.get_round(session, page.actor, round_id)
-        return _agenda_page(request, page, session, now, rnd, values=_values(form),
-                            errors=forms.simple_errors(exc.errors, CHANGE_LABELS, "add-"),
+        return _agenda_page(request, page, session, now, rnd, values=form_values(form),
+                            errors=forms.agenda_add_errors(exc.errors),
                             status_code=422)
-    resident = session.get(Resident, item.resident_id)
-    name = _name(resident) if resident else "The resident"
+    name = _resident_name(session, item.resident_id)
     session.commit()
     response = redirect(f"/rounds/{round_id}")
     flash(response, f"{name} added to the agenda.", page.settings, now)
@@ -231,15 +216,14 @@ def agenda_remove(
     try:
         data = AgendaChangeIn.model_validate({"reason": (form.get("reason") or "").strip()})
     except ValidationError:
-        errors = forms.FieldErrors()
+        errors = FieldErrors()
         errors.add(input_id, "Enter why this resident is being taken off the agenda")
         return _agenda_page(request, page, session, now, rnd, errors=errors,
                             values={input_id: form.get("reason", "")}, status_code=422)
     item = rounds.remove_from_agenda(session, page.actor, item_id, data.reason, now)
     if item.round_id != round_id:
         raise NotFound("agenda item not found")
-    resident = session.get(Resident, item.resident_id)
-    name = _name(resident) if resident else "The resident"
+    name = _resident_name(session, item.resident_id)
     session.commit()
     response = redirect(f"/rounds/{round_id}")
     flash(response, f"{name} taken off this week's agenda.", page.settings, now)
@@ -259,7 +243,7 @@ def attendance(
                 ids.append(uuid.UUID(key.removeprefix("attendee-")))
             except ValueError:
                 continue
-    errors = forms.FieldErrors()
+    errors = FieldErrors()
     try:
         rounds.record_attendance(session, page.actor, round_id, MeetingIn(attendee_ids=ids),
                                  now)
@@ -271,7 +255,7 @@ def attendance(
         errors.add("attendance", "Select only people who serve this home")
     if errors:
         return _agenda_page(request, page, session, now, rnd, errors=errors,
-                            values=_values(form), status_code=422)
+                            values=form_values(form), status_code=422)
     session.commit()
     response = redirect(f"/rounds/{round_id}#attendance")
     flash(response, f"Attendance recorded: {len(ids)} people.", page.settings, now)
@@ -292,11 +276,11 @@ def close(
         rnd = rounds.get_round(session, page.actor, round_id)
         undecided = [row.resident.display_name for row in rounds.agenda(session, rnd)
                      if row.decision is None]
-        errors = forms.FieldErrors()
+        errors = FieldErrors()
         errors.add("close", f"The round cannot be closed: {exc.detail}. Record a response "
                             "for " + ", ".join(undecided) + ".")
         return _agenda_page(request, page, session, now, rnd, errors=errors,
-                            values=_values(form), undecided=undecided, status_code=422)
+                            values=form_values(form), undecided=undecided, status_code=422)
     status = rnd.status
     session.commit()
     response = redirect(f"/rounds/{round_id}")
@@ -311,7 +295,7 @@ def close(
 
 def _decisions_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, rnd: HomeRound, *,
-    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    errors: FieldErrors | None = None, values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     home = session.get(CareHome, rnd.home_id)
@@ -321,12 +305,11 @@ def _decisions_page(
         "round": rnd, "home": home,
         "undecided": [r for r in rows if r.decision is None],
         "decided": [r for r in rows if r.decision is not None],
-        "response_items": RESPONSE_ITEMS, "response_words": RESPONSE_WORDS,
-        "clinician_items": [{"value": str(u.id), "text": f"{u.display_name} "
-                             f"({u.profession.value.replace('_', ' ')})"} for u in clinicians],
+        "response_items": forms.RESPONSE_ITEMS, "response_words": forms.RESPONSE_WORDS,
+        "clinician_items": member_items(clinicians),
         "referral_items": [{"value": p.value, "text": p.value.replace("_", " ").capitalize()}
                            for p in sorted(CO_OPTED, key=lambda p: p.value)],
-        "errors": errors or forms.FieldErrors(), "values": values or {},
+        "errors": errors or FieldErrors(), "values": values or {},
         "tz": ZoneInfo(page.settings.timezone),
     }, now=now, settings=page.settings, status_code=status_code)
 
@@ -349,7 +332,7 @@ def record_decisions(
     """Every filled-in row in one transaction: if any fails, nothing is stored."""
     rnd = rounds.get_round(session, page.actor, round_id)
     page.actor.require_role(DECIDERS, "record MDT decisions")
-    errors = forms.FieldErrors()
+    errors = FieldErrors()
     recorded: list[tuple[str, str]] = []
     rows = [r for r in rounds.agenda(session, rnd) if r.decision is None]
     for row in rows:
@@ -361,7 +344,7 @@ def record_decisions(
         try:
             data = DecisionIn.model_validate(raw)
         except ValidationError as exc:
-            forms.decision_errors(prefix, who, raw, _errors_of(exc), errors)
+            forms.decision_errors(prefix, who, raw, errors_of(exc), errors)
             continue
         try:
             with session.begin_nested():
@@ -374,14 +357,14 @@ def record_decisions(
         except (Conflict, NotFound) as exc:
             errors.add(f"{prefix}-response", f"{who}: {exc.detail}")
             continue
-        recorded.append((who, RESPONSE_WORDS[data.response.value]))
+        recorded.append((who, forms.RESPONSE_WORDS[data.response.value]))
     if not errors and not recorded:
         errors.add("decisions", "Choose a response for at least one resident")
     if errors:
         session.rollback()
         rnd = rounds.get_round(session, page.actor, round_id)
         return _decisions_page(request, page, session, now, rnd, errors=errors,
-                               values=_values(form), status_code=422)
+                               values=form_values(form), status_code=422)
     session.commit()
     response = redirect(f"/rounds/{round_id}/decisions")
     flash(response, "Recorded: " + "; ".join(f"{who}: {what.lower()}" for who, what in recorded)
@@ -394,7 +377,7 @@ def record_decisions(
 
 def _nominate_page(
     request: Request, page: PageSession, session: SessionDep, now: NowDep, *,
-    errors: forms.FieldErrors | None = None, values: dict[str, str] | None = None,
+    errors: FieldErrors | None = None, values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     page.actor.require_role(rounds.NOMINATING_ROLES, "nominate residents for the round")
@@ -406,7 +389,7 @@ def _nominate_page(
          + (f", room {r.room}" if r.room else "") + (f" ({r.home.name})" if several else "")}
         for r in people]
     return render(request, "pages/nominate.html", page, {
-        "resident_items": items, "errors": errors or forms.FieldErrors(),
+        "resident_items": items, "errors": errors or FieldErrors(),
         "values": values or {}, "has_residents": bool(people),
     }, now=now, settings=page.settings, status_code=status_code)
 
@@ -423,19 +406,18 @@ def nominate(
     request: Request, page: CheckedSessionDep, form: FormDep, session: SessionDep,
     ctx: ContextDep, now: NowDep,
 ) -> Response:
-    values = _values(form)
+    values = form_values(form)
     try:
         data = NominationIn.model_validate(forms.parse_nomination(form))
         nomination = rounds.nominate(session, page.actor, data, now, ctx.settings)
     except ValidationError as exc:
         return _nominate_page(request, page, session, now, values=values, status_code=422,
-                              errors=forms.simple_errors(_errors_of(exc), NOMINATION_LABELS))
+                              errors=forms.nomination_errors(errors_of(exc)))
     except InvalidInput as exc:
         session.rollback()
         return _nominate_page(request, page, session, now, values=values, status_code=422,
-                              errors=forms.simple_errors(exc.errors, NOMINATION_LABELS))
-    resident = session.get(Resident, nomination.resident_id)
-    name = _name(resident) if resident else "The resident"
+                              errors=forms.nomination_errors(exc.errors))
+    name = _resident_name(session, nomination.resident_id)
     taken_up = nomination.round_id is not None
     session.commit()
     response = redirect("/nominate")

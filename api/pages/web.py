@@ -15,10 +15,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -28,13 +27,13 @@ from starlette.responses import RedirectResponse, Response
 from api.deps import ContextDep, NowDep, SessionDep
 from api.security import ALGORITHM, SESSION_COOKIE, csrf_ok, csrf_token, read_token
 from care.assessments.rules import coded_contact, contact_words, named_clinician_id
+from care.clock import local_time
 from care.deterioration.service import urgent_queue
 from care.directory.access import CLINICAL_ROLES, OVERSEEING_ROLES, Actor, load_actor
 from care.directory.service import get_user
 from care.errors import Conflict, Forbidden, NotFound
 from care.journeys.notifications import unread_count
 from care.journeys.wording import (
-    DEFAULT_TZ,
     date_in_words,
     datetime_in_words,
     due_in_words,
@@ -68,8 +67,9 @@ def _time_words(value: datetime | None) -> str:
     """A local clock time, as NHS.UK writes it: "4:05pm"."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(DEFAULT_TZ))
-    return f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    hours, minutes = local_time(value).split(":")
+    hour = int(hours)
+    return f"{hour % 12 or 12}:{minutes}{'am' if hour < 12 else 'pm'}"
 
 
 def _contact_words(wishes: Mapping[str, Any] | None,
@@ -177,6 +177,12 @@ class PageRoute(APIRoute):
                 return error_page(request, 409, "This has changed", exc.detail.capitalize())
 
         return page_handler
+
+
+def page_router() -> APIRouter:
+    """A router of pages: errors answered as HTML (``PageRoute``), and none of them in the
+    API's OpenAPI document."""
+    return APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 # ---------------------------------------------------------------- who is signed in

@@ -517,10 +517,11 @@ async def care_home_staff(browser: Any, site: Site) -> list[Tour]:
     await desk.visit(f"/steps/{st['medication_review_ready']}", "a step for another profession")
     await desk.visit(f"/steps/{st['medication_review']}", "a step someone else is doing")
     for slug in ("hospital-stay", "discharge", "death"):
-        await desk.visit(f"/residents/{margaret}/{slug}", f"record {slug.replace('-', ' ')}")
+        await desk.visit(f"/residents/{margaret}/residence/{slug}",
+                         f"record {slug.replace('-', ' ')}")
     await desk.submit("#submit-change", "record death: no date, not confirmed")
     await desk.visit(f"/residents/{r['ivy']}", "a resident in hospital")
-    await desk.visit(f"/residents/{r['ivy']}/readmission", "record return from hospital")
+    await desk.visit(f"/residents/{r['ivy']}/residence/readmission", "record return from hospital")
     await desk.visit(f"/steps/{st['cancelled']}", "a cancelled step")
     await desk.visit("/rounds", "/rounds (their one home's rounds)")
     await desk.visit(f"/rounds/{site.scene.rounds['this_week']}", "this week's agenda")

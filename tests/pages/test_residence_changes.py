@@ -32,7 +32,7 @@ def _date(prefix: str, day: date) -> dict[str, str]:
 
 
 def _form(client: TestClient, resident_id: uuid.UUID, slug: str) -> str:
-    page = client.get(f"/residents/{resident_id}/{slug}")
+    page = client.get(f"/residents/{resident_id}/residence/{slug}")
     assert page.status_code == 200, page.text
     return csrf_from(page.text)
 
@@ -73,10 +73,10 @@ def test_hospital_stay_then_return_opens_a_new_assessment_due_7_working_days_lat
     assert 'id="action-discharge"' in page and 'id="action-death"' in page
     assert 'id="action-readmission"' not in page
 
-    form = client.get(f"/residents/{resident_id}/hospital-stay")
+    form = client.get(f"/residents/{resident_id}/residence/hospital-stay")
     assert 'name="admitted_on[day]" type="text" value="4"' in form.text  # today
     assert "Person-centred holistic assessment" in form.text  # the step that will pause
-    r = client.post(f"/residents/{resident_id}/hospital-stay", data={
+    r = client.post(f"/residents/{resident_id}/residence/hospital-stay", data={
         "csrf_token": csrf_from(form.text), **_date("admitted_on", date(2026, 11, 3)),
         "hospital_name": "Royal Test Infirmary", "note": "Fall; suspected hip fracture.",
     })
@@ -107,7 +107,7 @@ def test_hospital_stay_then_return_opens_a_new_assessment_due_7_working_days_lat
     clock.advance(days=7)
     client = browser_for("staff.a")
     csrf = _form(client, resident_id, "readmission")
-    r = client.post(f"/residents/{resident_id}/readmission", data={
+    r = client.post(f"/residents/{resident_id}/residence/readmission", data={
         "csrf_token": csrf, **_date("readmitted_on", date(2026, 11, 10)),
         "note": "Home with a walking frame.",
     })
@@ -150,7 +150,7 @@ def test_hospital_stay_errors_are_summarised_and_the_input_kept(
     csrf = _form(client, resident_id, "hospital-stay")
     base = {"csrf_token": csrf, "hospital_name": "Royal Test Infirmary", "note": "Chest pain."}
 
-    r = client.post(f"/residents/{resident_id}/hospital-stay",
+    r = client.post(f"/residents/{resident_id}/residence/hospital-stay",
                     data={**base, **_date("admitted_on", date(2026, 11, 9))})
     assert r.status_code == 422
     assert "There is a problem" in r.text and 'href="#admitted_on-day"' in r.text
@@ -158,19 +158,19 @@ def test_hospital_stay_errors_are_summarised_and_the_input_kept(
     assert 'value="Royal Test Infirmary"' in r.text and "Chest pain." in r.text
     assert 'value="9"' in r.text  # the date as typed
 
-    r = client.post(f"/residents/{resident_id}/hospital-stay", data={
+    r = client.post(f"/residents/{resident_id}/residence/hospital-stay", data={
         **base, "admitted_on[day]": "31", "admitted_on[month]": "2", "admitted_on[year]": "2026"})
     assert r.status_code == 422
     assert "Enter the date they went into hospital as a real date" in r.text
 
-    r = client.post(f"/residents/{resident_id}/hospital-stay",
+    r = client.post(f"/residents/{resident_id}/residence/hospital-stay",
                     data={**base, "hospital_name": "x" * 201})
     assert r.status_code == 422
     assert "Enter the date they went into hospital" in r.text
     assert 'href="#hospital_name"' in r.text and "The hospital name is too long" in r.text
     assert r.text.index('href="#admitted_on-day"') < r.text.index('href="#hospital_name"')
 
-    r = client.post(f"/residents/{resident_id}/hospital-stay",
+    r = client.post(f"/residents/{resident_id}/residence/hospital-stay",
                     data={**base, **_date("admitted_on", date(2026, 10, 30))})
     assert r.status_code == 422 and "must not be before the current episode began" in r.text
 
@@ -185,7 +185,7 @@ def test_discharge_warns_and_needs_explicit_confirmation(
 ) -> None:
     resident_id = admit(given_name="Bill", family_name="Baker")
     client = browser_for("coord")
-    form = client.get(f"/residents/{resident_id}/discharge")
+    form = client.get(f"/residents/{resident_id}/residence/discharge")
     assert form.status_code == 200
     assert "Open steps will be cancelled" in form.text
     warning = form.text.split('id="steps-to-cancel"')[1].split("</ul>")[0]
@@ -195,7 +195,7 @@ def test_discharge_warns_and_needs_explicit_confirmation(
     data = {"csrf_token": csrf_from(form.text), **_date("discharged_on", date(2026, 11, 2)),
             "destination": "Own home with a care package"}
 
-    r = client.post(f"/residents/{resident_id}/discharge", data=data)
+    r = client.post(f"/residents/{resident_id}/residence/discharge", data=data)
     assert r.status_code == 422
     assert 'href="#confirm"' in r.text
     assert "Confirm that the open steps will be cancelled and the journey will end" in r.text
@@ -203,7 +203,8 @@ def test_discharge_warns_and_needs_explicit_confirmation(
     assert _resident(sessions, resident_id).status == ResidentStatus.RESIDENT
     assert _steps(sessions, resident_id)[0].status == StepStatus.READY
 
-    r = client.post(f"/residents/{resident_id}/discharge", data={**data, "confirm": "yes"})
+    r = client.post(f"/residents/{resident_id}/residence/discharge",
+                    data={**data, "confirm": "yes"})
     assert r.status_code == 303, r.text
     page = client.get(f"/residents/{resident_id}").text
     assert "Discharge recorded for Bill Baker" in page
@@ -225,7 +226,7 @@ def test_discharge_warns_and_needs_explicit_confirmation(
     [entry] = _audits(sessions, "resident.discharge")
     assert (entry.channel, entry.user_id) == ("web", world.users["coord"].id)
     # Nothing more to discharge: the form is refused.
-    assert client.get(f"/residents/{resident_id}/discharge").status_code == 409
+    assert client.get(f"/residents/{resident_id}/residence/discharge").status_code == 409
 
 
 def test_death_cancels_open_steps_and_ends_the_journey(
@@ -233,10 +234,10 @@ def test_death_cancels_open_steps_and_ends_the_journey(
 ) -> None:
     resident_id = admit(given_name="Cora", family_name="Cole")
     client = browser_for("nurse.a")
-    form = client.get(f"/residents/{resident_id}/death")
+    form = client.get(f"/residents/{resident_id}/residence/death")
     assert "This cannot be undone here" in form.text
     assert "I understand that the open step will be cancelled" in form.text
-    r = client.post(f"/residents/{resident_id}/death", data={
+    r = client.post(f"/residents/{resident_id}/residence/death", data={
         "csrf_token": csrf_from(form.text), **_date("died_on", date(2026, 11, 2)),
         "place_of_death": "In the care home", "confirm": "yes",
     })
@@ -253,7 +254,7 @@ def test_death_cancels_open_steps_and_ends_the_journey(
     [episode] = _episodes(sessions, resident_id)
     assert episode.end_reason == EpisodeEnd.DEATH
     assert [e.channel for e in _audits(sessions, "resident.death")] == ["web"]
-    assert client.get(f"/residents/{resident_id}/readmission").status_code == 409
+    assert client.get(f"/residents/{resident_id}/residence/readmission").status_code == 409
 
 
 def test_readmission_is_refused_while_the_person_is_admitted_elsewhere(
@@ -262,11 +263,11 @@ def test_readmission_is_refused_while_the_person_is_admitted_elsewhere(
     first = admit(nhs_number="9990001243")
     client = browser_for("staff.a")
     csrf = _form(client, first, "discharge")
-    client.post(f"/residents/{first}/discharge", data={
+    client.post(f"/residents/{first}/residence/discharge", data={
         "csrf_token": csrf, **_date("discharged_on", date(2026, 11, 2)), "confirm": "yes"})
     admit(nhs_number="9990001243")  # admitted again, as a new resident record
     csrf = _form(client, first, "readmission")
-    r = client.post(f"/residents/{first}/readmission", data={
+    r = client.post(f"/residents/{first}/residence/readmission", data={
         "csrf_token": csrf, **_date("readmitted_on", date(2026, 11, 2))})
     assert r.status_code == 422
     assert 'href="#readmitted_on-day"' in r.text
@@ -281,21 +282,21 @@ def test_who_may_record_residence_changes(
     admin = browser_for("admin")
     page = admin.get(f"/residents/{resident_id}").text
     assert 'id="residence-actions"' not in page
-    assert admin.get(f"/residents/{resident_id}/hospital-stay").status_code == 403
-    r = admin.post(f"/residents/{resident_id}/death", data={
+    assert admin.get(f"/residents/{resident_id}/residence/hospital-stay").status_code == 403
+    r = admin.post(f"/residents/{resident_id}/residence/death", data={
         "csrf_token": csrf_from(page), **_date("died_on", date(2026, 11, 2)), "confirm": "yes"})
     assert r.status_code == 403
 
     other_home = browser_for("nurse.b")
-    assert other_home.get(f"/residents/{resident_id}/discharge").status_code == 404
-    r = other_home.post(f"/residents/{resident_id}/discharge", data={
+    assert other_home.get(f"/residents/{resident_id}/residence/discharge").status_code == 404
+    r = other_home.post(f"/residents/{resident_id}/residence/discharge", data={
         "csrf_token": csrf_from(other_home.get("/my-work").text),
         **_date("discharged_on", date(2026, 11, 2)), "confirm": "yes"})
     assert r.status_code == 404
 
     nurse = browser_for("nurse.a")
-    assert nurse.get(f"/residents/{resident_id}/moved-to-mars").status_code == 404
-    r = nurse.post(f"/residents/{resident_id}/hospital-stay",
+    assert nurse.get(f"/residents/{resident_id}/residence/moved-to-mars").status_code == 404
+    r = nurse.post(f"/residents/{resident_id}/residence/hospital-stay",
                    data=_date("admitted_on", date(2026, 11, 2)))
     assert r.status_code == 403  # no CSRF token
     assert _resident(sessions, resident_id).status == ResidentStatus.RESIDENT
