@@ -668,6 +668,51 @@ def request_rerun(
     return message
 
 
+@dataclass(frozen=True)
+class RerunProgress:
+    """One re-run someone asked for, and how far the journey runner has got with it."""
+
+    journey: Journey
+    resident: Resident
+    requested_at: datetime
+    reason: str | None
+    state: str  # "waiting", "retrying", "failed" or "done"
+    error: str | None
+
+
+def rerun_progress(session: Session, actor: Actor, since: datetime, *, limit: int = 500,
+                   ) -> list[RerunProgress]:
+    """The re-runs this person asked for since ``since``, each with its advance's state."""
+    actor.require_role(ADMIN_ROLES, "follow journey re-runs")
+    rows = session.execute(
+        select(JourneyEvent, Journey, Resident)
+        .join(Journey, Journey.id == JourneyEvent.journey_id)
+        .join(Resident, Resident.id == Journey.resident_id)
+        .where(JourneyEvent.kind == "journey.rerun_requested",
+               JourneyEvent.actor_id == actor.id, JourneyEvent.at >= since,
+               Journey.home_id.in_(actor.home_ids))
+        .order_by(JourneyEvent.at.desc(), JourneyEvent.id.desc()).limit(limit)
+    ).tuples().all()
+    ids = [int(event.data["outbox_id"]) for event, _, _ in rows if "outbox_id" in event.data]
+    messages = {m.id: m for m in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+    found = []
+    for event, journey, resident in rows:
+        message = messages.get(int(event.data.get("outbox_id", -1)))
+        if message is None or message.processed_at is not None:
+            state, error = "done", None
+        elif message.failed_at is not None:
+            state, error = "failed", message.last_error
+        elif message.last_error is not None:
+            state, error = "retrying", message.last_error
+        else:
+            state, error = "waiting", None
+        first_line = error.splitlines()[0][:200] if error else None
+        found.append(RerunProgress(journey, resident, event.at, event.data.get("reason"),
+                                   state, first_line))
+    return found
+
+
 MAX_BULK_RERUN = 500
 
 

@@ -97,6 +97,7 @@ class Scene:
     steps: dict[str, uuid.UUID] = field(default_factory=dict)
     rounds: dict[str, uuid.UUID] = field(default_factory=dict)
     homes: dict[str, uuid.UUID] = field(default_factory=dict)
+    journeys: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- the world
@@ -314,6 +315,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> tuple[World, S
         message = outbox.enqueue(s, journey.id, "step_completed", NOW - timedelta(hours=1))
         s.flush()
         message.failed_at, message.attempts, message.last_error = NOW, 5, "database timeout"
+        scene.journeys["bernard"] = journey.id
 
     # Steps taken by the people whose forms the tour opens.
     with sessions() as s, s.begin():
@@ -659,6 +661,11 @@ async def admin(browser: Any, site: Site) -> list[Tour]:
     await desk.visit("/my-work")
     await desk.visit("/coordinator")
     await desk.visit("/admin/stalled", "stalled journeys, to re-run")
+    await desk.submit("#rerun-selected button", "stalled journeys: none ticked, no reason")
+    await desk.visit(f"/admin/journeys/{site.scene.journeys['bernard']}/rerun",
+                     "a re-run previewed")
+    await desk.submit("form[action$='/rerun'] button", "a re-run without a reason")
+    await desk.visit("/admin/reruns", "re-runs asked for: none yet")
     await desk.visit("/residents")
     await desk.visit("/notifications")
     await desk.visit("/escalation-ladder", "escalation ladder, read only")

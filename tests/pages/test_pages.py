@@ -394,11 +394,13 @@ def test_stalled_journeys_can_be_rerun_by_an_admin(
     assert "failed 5 times" in page.text
     r = client.post(f"/admin/journeys/{journey_id}/rerun", data={})
     assert r.status_code == 403
+    # Issue 9: a re-run takes a reason, and the admin follows its progress.
     r = client.post(f"/admin/journeys/{journey_id}/rerun",
-                    data={"csrf_token": csrf_from(page.text)})
-    assert r.status_code == 303 and r.headers["location"] == "/admin/stalled"
+                    data={"csrf_token": csrf_from(page.text), "reason": "runner restarted"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/admin/reruns?since=")
+    progress = client.get(r.headers["location"]).text
+    assert "Re-run requested for Ada Abbott" in progress
     after = client.get("/admin/stalled").text
-    assert "Re-run requested for Ada Abbott" in after
     assert "No journeys are stalled" in after
 
 
