@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from care.deterioration.kinds import DETERIORATION
 from care.directory.models import CareHome, User
 from care.journeys.models import (
     Journey,
@@ -27,6 +28,7 @@ from care.journeys.models import (
 )
 from care.residents.models import DementiaStatus, Resident, ResidentStatus
 from care.residents.rules import format_nhs_number
+from care.rounds.kinds import HOME_ROUND
 from care.types import Profession, Role
 
 T = TypeVar("T")
@@ -263,8 +265,8 @@ def _step_fields(
         "journey_id": step.journey_id,
         "resident": resident_ref(resident) if resident is not None else None,
         "home_id": step.home_id,
-        "home_round_id": step.home_round_id,
-        "deterioration_id": step.deterioration_id,
+        "home_round_id": step.context_of(HOME_ROUND),
+        "deterioration_id": step.context_of(DETERIORATION),
         "candidate_profession": step.candidate_profession,
         "instructions": step.instructions,
         "kind": step.kind,

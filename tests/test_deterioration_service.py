@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from care.assessments.kinds import AssessmentStep
 from care.deterioration import ladder, service
-from care.deterioration.kinds import DeteriorationStep
+from care.deterioration.kinds import DETERIORATION, DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -219,7 +219,7 @@ def test_unacknowledged_urgent_step_escalates_once_per_level(
                            "community_matron", "community_matron", "community_matron",
                            "community_matron"]
     with sessions() as s:
-        steps = s.scalars(select(Step).where(Step.deterioration_id == det_id,
+        steps = s.scalars(select(Step).where(Step.about(DETERIORATION, det_id),
                                              Step.kind == DeteriorationStep.URGENT_RESPONSE)
                           .order_by(Step.opened_at)).all()
         assert [st.candidate_profession for st in steps] == [

@@ -277,3 +277,52 @@ def test_identifiers_typed_in_other_digits_are_normalised_and_duplicates_reporte
                                  " 'resident.identifier_normalised'")).scalar() == 3
     assert again == stored
     engine.dispose()
+
+
+def test_the_models_and_the_migrations_describe_the_same_schema(scratch_url: str) -> None:
+    """Every schema change is a migration: the tables Alembic builds are the models' tables."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import care.models  # noqa: F401  (every table on the metadata)
+    from care.db import Base
+
+    command.upgrade(_config(scratch_url), "head")
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_steps_keep_the_round_or_escalation_they_belong_to_across_the_context_change(
+    scratch_url: str,
+) -> None:
+    """home_round_id / deterioration_id become (context_kind, context_id), and back."""
+    config = _config(scratch_url)
+    command.upgrade(config, "head")
+    engine = create_engine(scratch_url)
+    ids = {k: uuid.uuid4() for k in ("pcn", "home", "round", "step")}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO pcn (id, name, ods_code, practice_ods_codes) "
+                          "VALUES (:pcn, 'P', 'U1', '[]')"), ids)
+        conn.execute(text(
+            "INSERT INTO care_home (id, pcn_id, name, home_type, beds, ods_code, cqc_location_id,"
+            " address, postcode, round_weekday, round_time) VALUES (:home, :pcn, 'H', 'nursing',"
+            " 10, '1-1', 'H1', 'a', 'p', 1, '10:00')"), ids)
+        conn.execute(text(
+            "INSERT INTO home_round (id, home_id, week, scheduled_at, status, created_at) "
+            "VALUES (:round, :home, '2026-W48', now(), 'preparing', now())"), ids)
+        conn.execute(text(
+            "INSERT INTO step (id, dedupe_key, home_id, kind, title, status, priority,"
+            " candidate_group, due_at, deadline_rule, deadline_base, opened_at, version,"
+            " context_kind, context_id) VALUES (:step, 'k', :home, 'prepare_round', 'T', 'ready',"
+            " 2, 'g', now(), 'r', now(), now(), 1, 'home_round', :round)"), ids)
+    command.downgrade(config, "f1a3b7c2d906")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT home_round_id FROM step")).scalar() == ids["round"]
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT context_kind, context_id FROM step")).one()
+    assert tuple(row) == ("home_round", ids["round"])
+    engine.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from care.deterioration import ladder, service
-from care.deterioration.kinds import DeteriorationStep
+from care.deterioration.kinds import DETERIORATION, DeteriorationStep
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.routes import Urgency
 from care.deterioration.sbard import NEW_CONFUSION, RESUSCITATION_UNKNOWN
@@ -104,7 +104,7 @@ def test_soft_signs_without_observations_ask_for_a_full_set_within_15_minutes(
         full = s.get(Step, recorded.full_set_step_id)
         assert full is not None and full.title == "Take a full set of observations now"
         assert full.due_at == NOW + timedelta(minutes=15) and full.priority == 1
-        assert full.deterioration_id == recorded.deterioration.id
+        assert full.context_of(DETERIORATION) == recorded.deterioration.id
         assert "respiration rate" in (full.instructions or "")
         # The 4-hourly repeat step is there too, but the full set comes first.
         assert min(st.due_at for st in _repeat_steps(s, rid)) == NOW + timedelta(minutes=15)
@@ -222,7 +222,7 @@ def test_an_emergency_sign_while_an_emergency_escalation_is_open_goes_to_999(
         assert call.title.startswith("Call 999 now")
         assert call.assignee_id == world.users["staff.a"].id
         assert call.due_at == NOW + timedelta(minutes=5)
-        gp_step = s.scalars(select(Step).where(Step.deterioration_id == det_id,
+        gp_step = s.scalars(select(Step).where(Step.about(DETERIORATION, det_id),
                                                Step.candidate_profession == "gp")).one()
         assert gp_step.status == StepStatus.CANCELLED
 

@@ -35,6 +35,7 @@ from care.journeys import service as journeys
 from care.journeys.models import Step, StepStatus
 from care.journeys.service import StepFilters
 from care.residents import service as residents
+from care.rounds.kinds import HOME_ROUND
 
 router = page_router()
 
@@ -197,7 +198,7 @@ def step_complete(
         return _step_page(request, page, session, now, step,
                           errors=forms.outcome_errors(exc.errors, parsed),
                           values=form_values(form), status_code=422)
-    resident_id, title, round_id = done.resident_id, done.title, done.home_round_id
+    resident_id, title, round_id = done.resident_id, done.title, done.context_of(HOME_ROUND)
     session.commit()
     message = f"{title} completed."
     if resident_id is None:

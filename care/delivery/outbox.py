@@ -20,6 +20,7 @@ from care.delivery.rules import (
     link_path,
     new_reference,
 )
+from care.deterioration.kinds import DETERIORATION
 from care.deterioration.models import Deterioration, DeteriorationStatus
 from care.directory.models import NotifyChannel, User
 from care.journeys.models import Notification, Step
@@ -138,7 +139,7 @@ def enqueue_for(session: Session, note: Notification, now: datetime) -> Notifica
     and its person chose a channel; in the caller's transaction, so it commits with the care
     it reports or not at all."""
     step = session.get(Step, note.step_id) if note.step_id else None
-    deterioration_id = step.deterioration_id if step is not None else None
+    deterioration_id = step.context_of(DETERIORATION) if step is not None else None
     if step is None and note.resident_id is not None and note.kind == ESCALATION:
         # "Nobody on the ladder serves this home": about an escalation with no step yet.
         deterioration_id = session.scalar(select(Deterioration.id).where(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from care.clock import local_date
 from care.deterioration import recording
 from care.deterioration.events import UrgentResponseDecided
-from care.deterioration.kinds import DeteriorationStep
+from care.deterioration.kinds import DETERIORATION, DeteriorationStep
 from care.deterioration.models import Deterioration, DeteriorationStatus, ResponseOutcome
 from care.deterioration.schemas import DecisionIn, ObservationsIn
 from care.directory.access import Actor
@@ -43,7 +43,7 @@ def decide(
     now: datetime, settings: Settings,
 ) -> None:
     """Close the deterioration with the responder's decision; then what the outcome calls for."""
-    det = session.get(Deterioration, step.deterioration_id, with_for_update=True)
+    det = session.get(Deterioration, step.context_of(DETERIORATION), with_for_update=True)
     if det is None:
         return
     if det.status != DeteriorationStatus.OPEN:

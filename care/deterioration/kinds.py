@@ -15,3 +15,6 @@ class DeteriorationStep(StrEnum):
 ESCALATED = "deterioration.escalated"
 OBSERVED = "observations.recorded"
 WENT_TO_HOSPITAL = "deterioration.hospital_attendance"
+
+# What a deterioration step is part of (Step.context_kind).
+DETERIORATION = "deterioration"

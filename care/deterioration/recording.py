@@ -27,7 +27,13 @@ from care.assessments.rules import (
 from care.assessments.schemas import PreferredContact
 from care.assessments.service import current_plan, latest_assessment
 from care.clock import CARE_TIMEZONE, end_of_day, local_date, local_time
-from care.deterioration.kinds import ESCALATED, OBSERVED, WENT_TO_HOSPITAL, DeteriorationStep
+from care.deterioration.kinds import (
+    DETERIORATION,
+    ESCALATED,
+    OBSERVED,
+    WENT_TO_HOSPITAL,
+    DeteriorationStep,
+)
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -484,7 +490,7 @@ def _raise(
 
 def open_urgent_steps(session: Session, deterioration_id: uuid.UUID) -> list[Step]:
     return list(session.scalars(
-        select(Step).where(Step.deterioration_id == deterioration_id,
+        select(Step).where(Step.about(DETERIORATION, deterioration_id),
                            Step.kind == DeteriorationStep.URGENT_RESPONSE,
                            Step.status.in_(OPEN_STATUSES))
         .order_by(Step.opened_at).with_for_update()
@@ -539,7 +545,7 @@ def open_urgent_step(
         priority=1 if det.urgency in (Urgency.EMERGENCY, Urgency.URGENT) else 2,
         journey_id=det.journey_id,
         resident_id=det.resident_id,
-        deterioration_id=det.id,
+        context_kind=DETERIORATION, context_id=det.id,
         candidate_profession=profession.value if profession else None,
         assignee_id=by.id if is_999 and by is not None else None,
         instructions=("; ".join(det.reasons)[:1700] + ". " + resuscitation_words(
@@ -676,7 +682,8 @@ def _observations_step(
         dedupe_key=key, kind=DeteriorationStep.REPEAT_OBSERVATIONS, title=title,
         home_id=resident.home_id, due_at=now + timedelta(minutes=within_minutes),
         deadline_rule=rule, deadline_base=now, priority=priority, journey_id=journey_id,
-        resident_id=resident.id, deterioration_id=det.id if det is not None else None,
+        resident_id=resident.id, context_kind=DETERIORATION if det is not None else None,
+        context_id=det.id if det is not None else None,
         candidate_profession=Profession.CARE_HOME_STAFF.value, instructions=instructions,
         trigger=OBSERVED,
     ), now)
@@ -843,7 +850,7 @@ def close_on_departure(
     det.status = DeteriorationStatus.CLOSED
     det.closed_at = now
     det.decision = det.decision or f"Closed: {reason}"
-    for step in session.scalars(select(Step).where(Step.deterioration_id == det.id,
+    for step in session.scalars(select(Step).where(Step.about(DETERIORATION, det.id),
                                                    Step.status.in_(OPEN_STATUSES))):
         if step.kind != DeteriorationStep.AE_REVIEW:
             cancel(session, step, reason, now)
@@ -872,7 +879,7 @@ def queue_ae_review(session: Session, det: Deterioration, now: datetime, note: s
         priority=2,
         journey_id=det.journey_id,
         resident_id=det.resident_id,
-        deterioration_id=det.id,
+        context_kind=DETERIORATION, context_id=det.id,
         candidate_profession=Profession.COMMUNITY_MATRON.value,
         instructions=f"{det.outcome.label} on {local_date(now, tz):%d %b %Y}. {note}"[:2000],
         trigger=WENT_TO_HOSPITAL,

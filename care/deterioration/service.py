@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from care.audit.service import record as audit
 from care.deterioration import recording
-from care.deterioration.kinds import DeteriorationStep
+from care.deterioration.kinds import DETERIORATION, DeteriorationStep
 from care.deterioration.models import (
     Deterioration,
     DeteriorationStatus,
@@ -203,7 +203,7 @@ def view(session: Session, actor: Actor, deterioration_id: uuid.UUID) -> Deterio
     det = get_deterioration(session, actor, deterioration_id)
     resident = session.get(Resident, det.resident_id)
     assert resident is not None
-    steps = session.scalars(select(Step).where(Step.deterioration_id == det.id)
+    steps = session.scalars(select(Step).where(Step.about(DETERIORATION, det.id))
                             .order_by(Step.opened_at)).all()
     observations = session.scalars(
         select(ObservationSet).where(ObservationSet.deterioration_id == det.id)

@@ -64,8 +64,9 @@ class NewStep:
     journey_id: uuid.UUID | None = None
     resident_id: uuid.UUID | None = None
     episode_id: uuid.UUID | None = None
-    home_round_id: uuid.UUID | None = None
-    deterioration_id: uuid.UUID | None = None
+    # The domain record the step is part of (a round, an escalation), named by its domain.
+    context_kind: str | None = None
+    context_id: uuid.UUID | None = None
     candidate_profession: str | None = None
     assignee_id: uuid.UUID | None = None
     instructions: str | None = None
@@ -108,8 +109,8 @@ def open_step(session: Session, new: NewStep, now: datetime) -> uuid.UUID | None
             resident_id=new.resident_id,
             home_id=new.home_id,
             episode_id=new.episode_id,
-            home_round_id=new.home_round_id,
-            deterioration_id=new.deterioration_id,
+            context_kind=new.context_kind,
+            context_id=new.context_id,
             kind=new.kind,
             title=new.title,
             status=status,

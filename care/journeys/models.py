@@ -16,9 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from care.db import Base, new_id
 from care.types import enum_column
@@ -101,6 +103,7 @@ class Step(Base):
         UniqueConstraint("dedupe_key"),
         Index("ix_step_open_due", "due_at", postgresql_where=text("status IN ('ready','claimed')")),
         Index("ix_step_home_status", "home_id", "status"),
+        Index("ix_step_context", "context_kind", "context_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -116,14 +119,10 @@ class Step(Base):
     episode_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residence_episode.id"), nullable=True
     )
-    home_round_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("home_round.id", ondelete="CASCADE"), nullable=True, index=True
-    )
-    # The escalation an urgent-response, repeat-observations or A&E-review step belongs to.
-    deterioration_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("deterioration.id", ondelete="CASCADE", use_alter=True), nullable=True,
-        index=True,
-    )
+    # The domain record the step is part of, named by its domain: a home round, an escalation.
+    # The engine never reads it; the domain that opened the step finds its steps by it.
+    context_kind: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    context_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     # A kind a domain declared (care/journeys/registry.py); the engine refuses any other.
     kind: Mapped[str] = mapped_column(String(40))
     # Only members of this profession may take it (a referral to the dietitian, an SMR).
@@ -157,6 +156,15 @@ class Step(Base):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @classmethod
+    def about(cls, kind: str, record_id: uuid.UUID) -> ColumnElement[bool]:
+        """The steps a domain opened as part of one of its records."""
+        return and_(cls.context_kind == kind, cls.context_id == record_id)
+
+    def context_of(self, kind: str) -> uuid.UUID | None:
+        """The id of the domain record of ``kind`` this step is part of, if it is."""
+        return self.context_id if self.context_kind == kind else None
 
 
 class JourneyEvent(Base):

@@ -18,3 +18,6 @@ class RoundStep(StrEnum):
 ROUND_PREPARING = "round.preparing"
 ROUND_DECIDED = "round.decided"
 REVIEW_COMPLETED = "round.review_completed"
+
+# What a home-round step is part of (Step.context_kind).
+HOME_ROUND = "home_round"

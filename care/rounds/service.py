@@ -27,7 +27,7 @@ from care.journeys.ledger import NewStep, add_event, open_step
 from care.journeys.models import OPEN_STATUSES, Journey, Step, StepStatus
 from care.journeys.notifications import notify
 from care.residents.models import DementiaStatus, Episode, EpisodeStart, Resident, ResidentStatus
-from care.rounds.kinds import ROUND_DECIDED, ROUND_PREPARING, RoundStep
+from care.rounds.kinds import HOME_ROUND, ROUND_DECIDED, ROUND_PREPARING, RoundStep
 from care.rounds.models import (
     DONE_STATUSES,
     AgendaDecision,
@@ -210,7 +210,7 @@ def prepare_round(
         deadline_rule=f"{policy.prepare_days_before}-days-before-round/v1",
         deadline_base=preparation_opens(round_at, policy),
         priority=2,
-        home_round_id=rnd.id,
+        context_kind=HOME_ROUND, context_id=rnd.id,
         instructions="Check the draft agenda with the home's representative: add residents "
                      "the home or family are worried about, remove any with a reason.",
         trigger=ROUND_PREPARING,
@@ -342,7 +342,8 @@ def open_side_steps(
             dedupe_key=key, kind=kind, title=title, home_id=home.id, due_at=due,
             deadline_rule="home-round-side-step/v1", deadline_base=now, priority=3,
             journey_id=journeys.get(resident_id), resident_id=resident_id,
-            home_round_id=rnd.id, candidate_profession=profession, instructions=instructions,
+            context_kind=HOME_ROUND, context_id=rnd.id, candidate_profession=profession,
+            instructions=instructions,
         trigger=ROUND_PREPARING,
     ), now):
             opened.append(kind)
@@ -351,7 +352,7 @@ def open_side_steps(
     due_smr.sort(key=lambda r: _smr_rank(facts[r], today))
     # A few per round, however often the round is prepared.
     this_round = session.scalar(select(func.count()).select_from(Step).where(
-        Step.home_round_id == rnd.id, Step.kind == RoundStep.MEDICATION_REVIEW)) or 0
+        Step.about(HOME_ROUND, rnd.id), Step.kind == RoundStep.MEDICATION_REVIEW)) or 0
     for resident_id in due_smr[:max(0, SMR_PER_ROUND - this_round)]:
         side(resident_id, f"smr:{resident_id}:{rnd.week}", RoundStep.MEDICATION_REVIEW,
              "Structured medication review", later, Profession.PHARMACIST.value,
@@ -621,7 +622,8 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
             title=f"Review at the home round ({clinician.display_name})", home_id=rnd.home_id,
             due_at=end_of_day(data.by_date, settings.timezone),
             deadline_rule="mdt-agreed-date/v1", deadline_base=now, priority=2,
-            journey_id=journey_id, resident_id=resident.id, home_round_id=rnd.id,
+            journey_id=journey_id, resident_id=resident.id,
+            context_kind=HOME_ROUND, context_id=rnd.id,
             assignee_id=clinician.id, instructions=_instructions(item, data),
         trigger=ROUND_DECIDED,
     ), now)
@@ -635,7 +637,8 @@ def record_decision(session: Session, actor: Actor, item_id: uuid.UUID, data: De
             title=f"Referral: {data.referral_to.value.replace('_', ' ')}", home_id=rnd.home_id,
             due_at=end_of_day(data.by_date, settings.timezone),
             deadline_rule="mdt-agreed-date/v1", deadline_base=now, priority=2,
-            journey_id=journey_id, resident_id=resident.id, home_round_id=rnd.id,
+            journey_id=journey_id, resident_id=resident.id,
+            context_kind=HOME_ROUND, context_id=rnd.id,
             candidate_profession=data.referral_to.value, instructions=_instructions(item, data),
         trigger=ROUND_DECIDED,
     ), now)
@@ -715,7 +718,7 @@ def close_round(session: Session, actor: Actor, round_id: uuid.UUID, now: dateti
     rnd.status = RoundStatus.HELD if items else RoundStatus.CHECK_IN
     rnd.completed_at, rnd.completed_by_id, rnd.notes = now, actor.id, notes
     session.execute(
-        update(Step).where(Step.home_round_id == rnd.id, Step.kind == RoundStep.PREPARE_ROUND,
+        update(Step).where(Step.about(HOME_ROUND, rnd.id), Step.kind == RoundStep.PREPARE_ROUND,
                            Step.status.in_(OPEN_STATUSES))
         .values(status=StepStatus.CANCELLED, cancelled_reason="the round has been recorded")
     )

@@ -18,7 +18,7 @@ from care.audit.models import AuditEvent
 from care.clock import FrozenClock
 from care.directory.models import User
 from care.journeys.models import Step, StepStatus
-from care.rounds.kinds import RoundStep
+from care.rounds.kinds import HOME_ROUND, RoundStep
 from care.rounds.models import (
     AgendaDecision,
     AgendaItem,
@@ -136,7 +136,7 @@ def test_prepare_opens_the_round_with_a_reasoned_agenda_only_in_its_window(
         rnd = s.scalars(select(HomeRound)).one()
         assert rnd.status == RoundStatus.PREPARING and str(rnd.id) == body["id"]
         prepare = s.scalars(select(Step).where(Step.kind == RoundStep.PREPARE_ROUND)).one()
-        assert prepare.home_round_id == rnd.id and prepare.status == StepStatus.READY
+        assert prepare.context_of(HOME_ROUND) == rnd.id and prepare.status == StepStatus.READY
         assert _count(s, AgendaItem) == 1
         assert _count(s, AuditEvent, AuditEvent.action == "round.prepare") == 2
     history = client.get(f"{API}/homes/{world.home_a.id}/rounds", headers=login("staff.a"))

@@ -44,7 +44,7 @@ from care.delivery import outbox as deliveries
 from care.delivery import service as delivery
 from care.delivery.models import NotificationDelivery
 from care.deterioration import service as deterioration
-from care.deterioration.kinds import DeteriorationStep
+from care.deterioration.kinds import DETERIORATION, DeteriorationStep
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.schemas import (
     BaselineIn,
@@ -61,7 +61,7 @@ from care.journeys.models import Journey, Step, StepStatus
 from care.residents import service as residents
 from care.residents.schemas import AdmissionIn, HospitalStayIn
 from care.rounds import service as rounds
-from care.rounds.kinds import RoundStep
+from care.rounds.kinds import HOME_ROUND, RoundStep
 from care.rounds.models import HomeRound, RoundStatus
 from care.rounds.rules import next_round
 from care.rounds.schemas import DecisionIn as RoundDecisionIn
@@ -120,7 +120,7 @@ def _step(s: Session, resident_id: uuid.UUID | None, kind: str, *,
     if resident_id is not None:
         query = query.where(Step.resident_id == resident_id)
     if home_round_id is not None:
-        query = query.where(Step.home_round_id == home_round_id)
+        query = query.where(Step.about(HOME_ROUND, home_round_id))
     step = s.scalars(query.order_by(Step.opened_at)).first()
     assert step is not None, f"no {kind.value} step"
     return step
@@ -326,7 +326,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> tuple[World, S
         take("nurse.a", _step(s, r["dorothy"], AssessmentStep.HOLISTIC_ASSESSMENT), "assessment")
         take("nurse.a", _step(s, r["walter"], AssessmentStep.PCSP), "pcsp")
         take("matron.a", _step(s, r["arthur"], DeteriorationStep.AE_REVIEW), "ae_review")
-        smr = s.scalars(select(Step).where(Step.home_round_id == round_id,
+        smr = s.scalars(select(Step).where(Step.about(HOME_ROUND, round_id),
                                            Step.kind == RoundStep.MEDICATION_REVIEW)
                         .order_by(Step.resident_id)).all()
         assert len(smr) >= 3, smr
@@ -349,7 +349,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> tuple[World, S
         assert current is not None and current.urgent_step_id is not None
         steps["urgent"] = current.urgent_step_id
         repeat = s.scalars(select(Step).where(
-            Step.deterioration_id == det["margaret"],
+            Step.about(DETERIORATION, det["margaret"]),
             Step.kind == DeteriorationStep.REPEAT_OBSERVATIONS,
             Step.status == StepStatus.READY)).one()
         steps["repeat"] = repeat.id

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from care.assessments.kinds import AssessmentStep
 from care.clock import FrozenClock
 from care.deterioration import service as deterioration
-from care.deterioration.kinds import DeteriorationStep
+from care.deterioration.kinds import DETERIORATION, DeteriorationStep
 from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.schemas import DecisionIn, ObservationsIn
 from care.directory.access import load_actor
@@ -76,7 +76,7 @@ def _ladder(rt: Runtime, det_id: uuid.UUID) -> tuple[str, list[str]]:
     with rt.sessions() as s:
         det = s.get(Deterioration, det_id)
         assert det is not None
-        steps = s.scalars(select(Step).where(Step.deterioration_id == det_id,
+        steps = s.scalars(select(Step).where(Step.about(DETERIORATION, det_id),
                                              Step.kind == DeteriorationStep.URGENT_RESPONSE)
                           .order_by(Step.opened_at)).all()
         return det.ladder[det.level], [f"{st.candidate_profession}:{st.status.value}"
