@@ -22,7 +22,7 @@ class ReconciliationOutcome(BaseModel):
 
 TRIAL_STEP = registry.StepType(
     RECONCILE, "Medicines reconciliation", "trial", ReconciliationOutcome, CLINICAL_ROLES, 2,
-    "within the contract's days of (re)admission")
+    "within the contract's days of admission or re-admission")
 
 
 def trial_version() -> pathways.Pathway:

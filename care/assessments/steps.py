@@ -21,8 +21,9 @@ def _record(session: Session, step: Step, outcome: dict[str, Any], actor: Actor,
     service.record_outcome(session, step, outcome, actor.user, now, channel=actor.channel)
 
 
-CONTRACT_DEADLINE = ("within the contract's days of (re)admission (7 working days, "
-                     "CAREJOURNEY_DEADLINE_RULE / _DAYS)")
+# The GP contract's 7 working days by default; a PCN may set calendar days (README:
+# Configuration), so the words do not promise a number the settings may change.
+CONTRACT_DEADLINE = "within the contract's days of admission or re-admission"
 
 STEP_TYPES = (
     StepType(AssessmentStep.HOLISTIC_ASSESSMENT, "Person-centred holistic assessment",

@@ -76,7 +76,7 @@ def test_the_page_draws_the_current_version_and_writes_it_out(browser_for: Brows
     assert "Stage 1: Holistic assessment" in assessment
     assert "Person-centred holistic assessment" in assessment
     assert "MDT members, the clinical lead or care-home staff" in assessment
-    assert "Within the contract's days of (re)admission" in assessment
+    assert "Within the contract's days of admission or re-admission" in assessment
     assert "The journey rests here" in _section(text, "stage-under_mdt_care")
     urgent = _section(text, "reaction-1")
     assert "When a NEWS2 score or soft signs call for an urgent response" in urgent
