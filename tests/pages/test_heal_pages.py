@@ -137,3 +137,22 @@ def test_ticked_journeys_are_rerun_each_on_its_own(
     _runner(sessions, clock, settings)
     assert "2 of 2 advanced" in admin.get(r.headers["location"]).text
     assert "No journeys are stalled" in admin.get("/admin/stalled").text
+
+
+def test_bad_input_on_the_heal_pages_gets_a_clear_answer(
+    browser_for: Browser, admit: Admit, world: World, sessions: sessionmaker[Session],
+    clock: FrozenClock, settings: Settings,
+) -> None:
+    admin = browser_for("admin")
+    # Malformed addresses are "page not found", as on every page.
+    assert admin.get("/admin/reruns", params={"since": "yesterday"}).status_code == 404
+    assert admin.get(f"/admin/journeys/{uuid.uuid4()}/rerun").status_code == 404
+    assert admin.get("/admin/journeys/not-an-id/rerun").status_code in (404, 422)
+    journey_id = _stall(sessions, world, admit(), clock, settings)
+    token = csrf_from(admin.get("/admin/stalled").text)
+    too_long = admin.post(f"/admin/journeys/{journey_id}/rerun",
+                          data={"csrf_token": token, "reason": "x" * 501})
+    assert too_long.status_code == 422 and "1 to 500 characters" in too_long.text
+    # A journey of a home the admin does not serve is not there for them.
+    nurse_b = browser_for("nurse.b")
+    assert nurse_b.get(f"/admin/journeys/{journey_id}/rerun").status_code == 403
