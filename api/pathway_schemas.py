@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from care.journeys import pathway as pathways
 from care.journeys.drawing import Outline, StepOutline
-from care.journeys.models import Stage
 from care.types import Role
 
 
@@ -26,7 +25,7 @@ class PathwayStepOut(BaseModel):
 
 
 class PathwayStageOut(BaseModel):
-    id: Stage
+    id: str
     label: str
     description: str
     rest: bool = Field(description="Where a journey rests once every step before it is done")
@@ -58,7 +57,7 @@ class PathwayOut(BaseModel):
     source: str = Field(description="The policy the version follows")
     changes: str = Field(description="What this version changed")
     current: bool = Field(description="Whether new journeys follow this version")
-    rest_stage: Stage
+    rest_stage: str
     stages: list[PathwayStageOut]
     reactions: list[PathwayReactionOut]
     versions: list[PathwayVersionOut] = Field(description="Every version installed, oldest first")
@@ -76,8 +75,8 @@ def pathway_out(shape: Outline, versions: Sequence[pathways.Pathway],
     return PathwayOut(
         name=pathway.name, version=pathway.version, title=pathway.title, source=pathway.source,
         changes=pathway.changes, current=pathway.version == current,
-        rest_stage=Stage(pathway.rest_stage),
-        stages=[PathwayStageOut(id=Stage(s.id), label=s.label, description=s.description,
+        rest_stage=pathway.rest_stage,
+        stages=[PathwayStageOut(id=s.id, label=s.label, description=s.description,
                                 rest=s.rest, steps=[step_out(k) for k in s.steps])
                 for s in shape.stages],
         reactions=[PathwayReactionOut(on=r.on, when=r.when, description=r.description,

@@ -22,7 +22,6 @@ from care.journeys.models import (
     JourneyEvent,
     JourneyStatus,
     Notification,
-    Stage,
     Step,
     StepStatus,
 )
@@ -173,7 +172,7 @@ class ResidentOut(BaseModel):
     dementia_status: DementiaStatus
     status: ResidentStatus
     journey_id: uuid.UUID | None
-    stage: Stage | None
+    stage: str | None = Field(description="The journey's stage (GET /api/v1/pathway names them)")
 
 
 def resident_ref(resident: Resident) -> ResidentRef:
@@ -309,7 +308,7 @@ class CompleteIn(BaseModel):
 
 class JourneyRef(BaseModel):
     id: uuid.UUID
-    stage: Stage
+    stage: str = Field(description="The journey's stage (GET /api/v1/pathway names them)")
     status: JourneyStatus
 
 
@@ -344,7 +343,7 @@ class JourneyOut(BaseModel):
     id: uuid.UUID
     resident: ResidentRef
     home_id: uuid.UUID
-    stage: Stage
+    stage: str = Field(description="The journey's stage (GET /api/v1/pathway names them)")
     status: JourneyStatus
     started_at: datetime
     finished_at: datetime | None
@@ -383,7 +382,7 @@ class StalledJourneyOut(BaseModel):
     journey_id: uuid.UUID
     resident: ResidentRef
     home_id: uuid.UUID
-    stage: Stage
+    stage: str = Field(description="The journey's stage (GET /api/v1/pathway names them)")
     status: JourneyStatus
     last_advanced_at: datetime | None
     reasons: list[str] = Field(description="What should have happened and has not")

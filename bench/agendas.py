@@ -31,7 +31,8 @@ from care.db import make_session_factory, unit_of_work
 from care.demo import DEMO_PASSWORD
 from care.directory.models import CareHome, HomeMembership, HomeType, Pcn, User
 from care.directory.service import hash_password
-from care.journeys.models import Journey, JourneyStatus, Stage, Step, StepStatus
+from care.journeys.models import Journey, JourneyStatus, Step, StepStatus
+from care.residents.kinds import Stage
 from care.residents.models import (
     DementiaStatus,
     Episode,

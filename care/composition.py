@@ -22,6 +22,7 @@ from care.journeys import pathway as pathways
 from care.journeys.notifications import NotificationCreated
 from care.residents import service as residents
 from care.residents.events import ResidentLeftHome
+from care.residents.kinds import AWAY_STATES
 from care.residents.schemas import HospitalStayIn
 from care.rounds import steps as round_steps
 
@@ -52,6 +53,7 @@ def install() -> None:
     registry.register(*assessment_steps.STEP_TYPES, *round_steps.STEP_TYPES,
                       *deterioration_steps.STEP_TYPES)
     pathways.register_trigger(*round_steps.TRIGGERS, *deterioration_steps.TRIGGERS)
+    pathways.register_states({str(k): v for k, v in AWAY_STATES.items()})
     events.subscribe(ResidentLeftHome, close_escalation_on_departure)
     events.subscribe(UrgentResponseDecided, record_admission_after_response)
     events.subscribe(NotificationCreated, send_urgent_notifications)

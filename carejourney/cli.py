@@ -396,7 +396,7 @@ def cmd_admit(args: argparse.Namespace) -> None:
             actor = load_actor(session, user, channel="cli")
             resident, journey = admit(session, actor, data, runtime.clock.now(), settings)
             result = {"resident_id": str(resident.id), "journey_id": str(journey.id),
-                      "stage": journey.stage.value}
+                      "stage": journey.stage}
     except DomainError as exc:
         _fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
     print(json.dumps(result))

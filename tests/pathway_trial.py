@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -20,9 +21,13 @@ class ReconciliationOutcome(BaseModel):
     summary: str = Field(min_length=1, max_length=500)
 
 
+def _record(*args: Any) -> None:
+    """The trial step writes nothing beyond the step's own outcome."""
+
+
 TRIAL_STEP = registry.StepType(
     RECONCILE, "Medicines reconciliation", "trial", ReconciliationOutcome, CLINICAL_ROLES, 2,
-    "within the contract's days of admission or re-admission")
+    "within the contract's days of admission or re-admission", _record)
 
 
 def trial_version() -> pathways.Pathway:

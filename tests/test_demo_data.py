@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from care import demo
 from care.clock import FrozenClock
 from care.directory.models import CareHome, User
-from care.journeys.models import OPEN_STATUSES, Journey, Stage, Step
+from care.journeys.models import OPEN_STATUSES, Journey, Step
+from care.residents.kinds import Stage
 from care.residents.models import Resident
 from care.settings import Settings
 

@@ -38,8 +38,9 @@ from care.directory.models import User
 from care.errors import Conflict, Forbidden, InvalidInput
 from care.journeys import escalation
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Notification, Stage, Step, StepEscalation, StepStatus
+from care.journeys.models import Journey, Notification, Step, StepEscalation, StepStatus
 from care.residents import service as residents
+from care.residents.kinds import Stage
 from care.residents.models import Resident, ResidentStatus
 from care.residents.schemas import AdmissionIn, ReadmissionIn
 from care.rounds.models import ResidentEvent, ResidentEventKind

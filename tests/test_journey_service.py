@@ -12,8 +12,9 @@ from care.clock import FrozenClock
 from care.directory.access import load_actor
 from care.journeys import escalation
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Notification, Stage, Step, StepEscalation, StepStatus
+from care.journeys.models import Journey, Notification, Step, StepEscalation, StepStatus
 from care.residents import service as residents
+from care.residents.kinds import Stage
 from care.residents.schemas import AdmissionIn, HospitalStayIn, ReadmissionIn
 from care.settings import Settings
 from tests.factories import ASSESSMENT, PCSP, World, admission

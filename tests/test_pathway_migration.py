@@ -19,8 +19,9 @@ from care.errors import Forbidden, InvalidInput, NotFound
 from care.journeys import migration
 from care.journeys import pathway as pathways
 from care.journeys import service as journeys
-from care.journeys.models import Journey, JourneyEvent, PathwayMigration, Stage, Step, StepStatus
+from care.journeys.models import Journey, JourneyEvent, PathwayMigration, Step, StepStatus
 from care.residents import service as residents
+from care.residents.kinds import Stage
 from care.residents.schemas import AdmissionIn
 from care.settings import Settings
 from tests.factories import ASSESSMENT, PCSP, World, admission

@@ -12,7 +12,8 @@ from care.assessments.kinds import AssessmentStep
 from care.demo import synthetic_nhs_number
 from care.journeys import pathway as pathways
 from care.journeys.deadlines import add_working_days, deadline_after, is_working_day
-from care.journeys.models import Stage, StepStatus
+from care.journeys.models import StepStatus
+from care.residents.kinds import Stage
 from care.residents.rules import (
     ascii_identifier,
     date_of_birth_problem,

@@ -35,8 +35,9 @@ from care.directory.access import (
 )
 from care.directory.service import homes_for, members_of
 from care.errors import Forbidden, InvalidInput
+from care.journeys import pathway as pathways
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Stage
+from care.journeys.models import Journey
 from care.journeys.registry import step_type
 from care.journeys.service import RERUN_REASON_MAX, StepFilters
 from care.residents.models import Resident
@@ -135,7 +136,8 @@ def _preview_page(
     session.commit()
     return render(request, "pages/rerun_preview.html", page, {
         "preview": preview, "would_open": [step_type(k).title for k in preview.would_open],
-        "stage_from": Stage(preview.stage_from).label, "stage_to": Stage(preview.stage_to).label,
+        "stage_from": pathways.stage_label(preview.stage_from),
+        "stage_to": pathways.stage_label(preview.stage_to),
         "can_rerun": page.actor.role in ADMIN_ROLES, "errors": errors or FieldErrors(),
         "values": values or {}, "reason_max": RERUN_REASON_MAX,
     }, now=now, settings=page.settings, status_code=status_code)

@@ -33,6 +33,7 @@ from care.directory.access import CLINICAL_ROLES, OVERSEEING_ROLES, Actor, load_
 from care.directory.service import get_user
 from care.errors import Conflict, Forbidden, NotFound
 from care.journeys.notifications import unread_count
+from care.journeys.pathway import stage_label
 from care.journeys.wording import (
     date_in_words,
     datetime_in_words,
@@ -105,6 +106,7 @@ def _environment() -> Environment:
     env.filters["nhs_number"] = format_nhs_number
     env.filters["date_words"] = date_in_words
     env.filters["datetime_words"] = datetime_in_words
+    env.globals["stage_label"] = stage_label
     env.filters["iso_date_words"] = _iso_date_words
     env.filters["time_words"] = _time_words
     env.filters["contact_words"] = _contact_words

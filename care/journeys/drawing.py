@@ -24,7 +24,6 @@ import graphviz
 
 from care.errors import NotFound
 from care.journeys import pathway as pathways
-from care.journeys.models import Stage as JourneyStage
 from care.journeys.models import StepStatus
 from care.journeys.registry import step_type
 from care.types import Role
@@ -166,10 +165,7 @@ class Highlight:
 
     @property
     def stage_label(self) -> str:
-        try:
-            return JourneyStage(self.stage).label
-        except ValueError:
-            return self.stage
+        return pathways.stage_label(self.stage)
 
 
 _MARK_OF = {StepStatus.COMPLETED: Mark.DONE, StepStatus.SKIPPED: Mark.SKIPPED,

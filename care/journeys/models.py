@@ -26,30 +26,6 @@ from care.db import Base, new_id
 from care.types import enum_column
 
 
-class Stage(StrEnum):
-    ASSESSMENT = "assessment"
-    CARE_PLANNING = "care_planning"
-    UNDER_MDT_CARE = "under_mdt_care"
-    IN_HOSPITAL = "in_hospital"
-    DISCHARGED = "discharged"
-    DECEASED = "deceased"
-
-    @property
-    def label(self) -> str:
-        """How people name the stage, on pages and in the timeline."""
-        return _STAGE_LABELS[self]
-
-
-_STAGE_LABELS = {
-    Stage.ASSESSMENT: "Holistic assessment",
-    Stage.CARE_PLANNING: "Care planning",
-    Stage.UNDER_MDT_CARE: "Under MDT care",
-    Stage.IN_HOSPITAL: "In hospital",
-    Stage.DISCHARGED: "Discharged",
-    Stage.DECEASED: "Died",
-}
-
-
 class JourneyStatus(StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
@@ -76,7 +52,9 @@ class Journey(Base):
         ForeignKey("resident.id", ondelete="CASCADE"), unique=True
     )
     home_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("care_home.id"), index=True)
-    stage: Mapped[Stage] = mapped_column(enum_column(Stage))
+    # A stage of its pathway version (care/pathways/*.toml), or a state the residents domain
+    # sets while the resident is away (in hospital, discharged, died).
+    stage: Mapped[str] = mapped_column(String(40))
     status: Mapped[JourneyStatus] = mapped_column(enum_column(JourneyStatus))
     current_episode_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residence_episode.id"), nullable=True

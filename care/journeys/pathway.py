@@ -12,7 +12,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from care.journeys.models import Stage as JourneyStage
 from care.journeys.models import StepStatus
 from care.journeys.registry import is_registered, step_type
 
@@ -34,6 +33,8 @@ class Trigger:
 
 
 _TRIGGERS: dict[str, Trigger] = {}
+# States a domain puts a journey in outside its pathway's stages (in hospital, discharged...).
+_STATES: dict[str, str] = {}
 
 
 def register_trigger(*triggers: Trigger) -> None:
@@ -43,6 +44,20 @@ def register_trigger(*triggers: Trigger) -> None:
 
 def triggers() -> dict[str, Trigger]:
     return dict(_TRIGGERS)
+
+
+def register_states(labels: dict[str, str]) -> None:
+    _STATES.update(labels)
+
+
+def stage_label(stage_id: str) -> str:
+    """How people name a stage or state: from the pathway versions installed, else the state
+    a domain registered."""
+    for pathway in sorted(_VERSIONS.values(), key=lambda p: -p.version):
+        for stage in pathway.stages:
+            if stage.id == stage_id:
+                return stage.label
+    return _STATES.get(stage_id, stage_id.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -128,9 +143,9 @@ def check(pathway: Pathway) -> None:
     stage_ids = [s.id for s in pathway.stages]
     if pathway.rest_stage not in stage_ids or len(set(stage_ids)) != len(stage_ids):
         raise PathwayError(f"{where}: stage ids must be unique and include the rest stage")
-    unknown = set(stage_ids) - {s.value for s in JourneyStage}
-    if unknown:
-        raise PathwayError(f"{where}: unknown stages {sorted(unknown)}")
+    clash = set(stage_ids) & set(_STATES)
+    if clash:
+        raise PathwayError(f"{where}: {sorted(clash)} name states a domain sets, not stages")
     for kind in (*kinds, *(k for r in pathway.reactions for k in r.opens)):
         if not is_registered(kind):
             raise PathwayError(f"{where}: no step type {kind!r} is registered")

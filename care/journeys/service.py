@@ -29,7 +29,6 @@ from care.journeys.models import (
     JourneyEvent,
     JourneyStatus,
     OutboxMessage,
-    Stage,
     Step,
     StepStatus,
 )
@@ -55,7 +54,7 @@ def start_journey(
     journey = Journey(
         resident_id=resident.id,
         home_id=resident.home_id,
-        stage=Stage(pathway.stages[0].id),
+        stage=pathway.stages[0].id,
         status=JourneyStatus.ACTIVE,
         current_episode_id=episode.id,
         started_at=now,
@@ -99,20 +98,20 @@ def apply_pathway(
     ``(episode_id, kind)`` with ``ON CONFLICT DO NOTHING`` makes a second advance a no-op.
     """
     if journey.status != JourneyStatus.ACTIVE or journey.current_episode_id is None:
-        return AdvanceResult(journey.id, (), journey.stage.value)
+        return AdvanceResult(journey.id, (), journey.stage)
     episode, decision = plan_for(session, journey)
     opened: list[str] = []
     for kind in decision.open_kinds:
         if _open_step(session, journey, episode, kind, now, settings) is not None:
             opened.append(kind)
-    stage = Stage(decision.stage)
+    stage = decision.stage
     if stage != journey.stage:
         add_event(session, journey.id, "stage.changed",
-                  f"Stage: {stage.label}", now,
-                  data={"from": journey.stage.value, "to": stage.value})
+                  f"Stage: {pathways.stage_label(stage)}", now,
+                  data={"from": journey.stage, "to": stage})
         journey.stage = stage
     journey.last_advanced_at = now
-    return AdvanceResult(journey.id, tuple(opened), journey.stage.value)
+    return AdvanceResult(journey.id, tuple(opened), journey.stage)
 
 
 def episode_steps(session: Session, episode_id: uuid.UUID) -> dict[str, StepStatus]:
@@ -613,7 +612,7 @@ def rerun_preview(session: Session, actor: Actor, journey_id: uuid.UUID, now: da
     resident = session.get(Resident, journey.resident_id)
     assert resident is not None
     would_open: tuple[str, ...] = ()
-    stage_to = journey.stage.value
+    stage_to = journey.stage
     if journey.status == JourneyStatus.ACTIVE and journey.current_episode_id is not None:
         _, decision = plan_for(session, journey)
         existing = episode_steps(session, journey.current_episode_id)
@@ -621,7 +620,7 @@ def rerun_preview(session: Session, actor: Actor, journey_id: uuid.UUID, now: da
         stage_to = decision.stage
     stalled = find_stalled(session, now, settings, home_ids=frozenset({journey.home_id}))
     waiting = next((s.reasons for s in stalled if s.journey.id == journey.id), [])
-    return RerunPreview(journey, resident, would_open, journey.stage.value, stage_to, waiting)
+    return RerunPreview(journey, resident, would_open, journey.stage, stage_to, waiting)
 
 
 RERUN_REASON_MAX = 500

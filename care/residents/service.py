@@ -19,10 +19,11 @@ from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys import outbox
 from care.journeys import service as journeys
 from care.journeys.events import publish
-from care.journeys.ledger import add_event
-from care.journeys.models import Journey, JourneyStatus, Stage
+from care.journeys.ledger import add_event, pathway_of
+from care.journeys.models import Journey, JourneyStatus
 from care.paging import page_offset
 from care.residents.events import ResidentLeftHome
+from care.residents.kinds import Stage
 from care.residents.models import (
     Episode,
     EpisodeEnd,
@@ -260,7 +261,8 @@ def record_readmission(
     journeys.cancel_open_steps(session, journey, "superseded by re-admission", now, actor.user)
     journey.status = JourneyStatus.ACTIVE
     journey.finished_at = None
-    _move(session, journey, home_episode, Stage.ASSESSMENT, now, actor, "journey.readmitted",
+    first_stage = pathway_of(session, journey.id).stages[0].id
+    _move(session, journey, home_episode, first_stage, now, actor, "journey.readmitted",
           "Re-admitted to the home; assessment and care plan clocks restart")
     resident.status = ResidentStatus.RESIDENT
     journeys.apply_pathway(session, journey, now=now, settings=settings)
@@ -301,7 +303,7 @@ def record_death(
 
 def _leave(
     session: Session, actor: Actor, resident_id: uuid.UUID, now: datetime, *, on: date,
-    field: str, end: EpisodeEnd, stage: Stage, status: ResidentStatus, what: str, reason: str,
+    field: str, end: EpisodeEnd, stage: str, status: ResidentStatus, what: str, reason: str,
     event: str, summary: str, action: str,
 ) -> Resident:
     """End the stay for good: close the episode, cancel open steps, end the journey."""
@@ -324,7 +326,7 @@ def _leave(
 
 
 def _move(
-    session: Session, journey: Journey, episode: Episode, stage: Stage, now: datetime,
+    session: Session, journey: Journey, episode: Episode, stage: str, now: datetime,
     actor: Actor, kind: str, summary: str,
 ) -> None:
     journey.current_episode_id = episode.id
@@ -336,7 +338,7 @@ def _move(
 
 
 def _finish(
-    session: Session, journey: Journey, stage: Stage, now: datetime, actor: Actor, kind: str,
+    session: Session, journey: Journey, stage: str, now: datetime, actor: Actor, kind: str,
     summary: str,
 ) -> None:
     journey.stage = stage

@@ -1,6 +1,7 @@
 """A step names the domain record it is part of (context_kind, context_id) instead of one
 column per domain (home_round_id, deterioration_id): the step engine knows no clinical domain,
-and a new domain (end of life) needs no new column on step.
+and a new domain (end of life) needs no new column on step. A journey's stage is a stage of its
+pathway version or a state a domain sets, no longer a fixed list in the database.
 
 Revision ID: f2b4c8d3e007
 Revises: f1a3b7c2d906
@@ -32,13 +33,20 @@ def upgrade() -> None:
     op.drop_index(op.f('ix_step_deterioration_id'), table_name='step')
     op.drop_column('step', 'home_round_id')
     op.drop_column('step', 'deterioration_id')
+    op.drop_constraint(op.f('ck_journey_stage'), 'journey', type_='check')
     # The name the models give it (care/db.py naming convention), so models and migrations
     # describe the same schema (tests/test_migrations.py checks).
     op.execute("ALTER TABLE escalation_policy_version RENAME CONSTRAINT "
                "uq_escalation_policy_version_pcn_id TO uq_escalation_policy_version_pcn_id_version")
 
 
+STAGES_V1 = ('assessment', 'care_planning', 'under_mdt_care', 'in_hospital', 'discharged',
+             'deceased')
+
+
 def downgrade() -> None:
+    op.create_check_constraint('stage', 'journey',
+                               "stage IN ({})".format(", ".join(f"'{s}'" for s in STAGES_V1)))
     op.execute("ALTER TABLE escalation_policy_version RENAME CONSTRAINT "
                "uq_escalation_policy_version_pcn_id_version TO uq_escalation_policy_version_pcn_id")
     op.add_column('step', sa.Column('deterioration_id', sa.Uuid(), nullable=True))

@@ -19,8 +19,9 @@ from care.deterioration.models import Deterioration, ResponseOutcome
 from care.deterioration.schemas import DecisionIn, ObservationsIn
 from care.directory.access import load_actor
 from care.journeys import service as journeys
-from care.journeys.models import Journey, Stage, Step, StepEscalation, StepStatus
+from care.journeys.models import Journey, Step, StepEscalation, StepStatus
 from care.residents import service as residents
+from care.residents.kinds import Stage
 from care.residents.schemas import AdmissionIn, ReadmissionIn
 from care.types import Profession, Role
 from flows.runner import JourneyRunner

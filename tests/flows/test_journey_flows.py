@@ -15,11 +15,11 @@ from care.journeys.models import (
     JourneyEvent,
     Notification,
     OutboxMessage,
-    Stage,
     Step,
     StepStatus,
 )
 from care.residents import service as residents
+from care.residents.kinds import Stage
 from care.residents.models import Resident
 from care.residents.schemas import AdmissionIn
 from flows.deadlines import deadline_sweep

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from care.assessments.kinds import AssessmentStep
 from care.audit.models import AuditEvent
 from care.clock import FrozenClock
-from care.journeys.models import Journey, Stage, Step, StepStatus
+from care.journeys.models import Journey, Step, StepStatus
+from care.residents.kinds import Stage
 from care.residents.models import Episode, EpisodeEnd, EpisodeStart, Resident, ResidentStatus
 from care.residents.models import Setting as Place
 from tests.factories import World
