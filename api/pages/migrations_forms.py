@@ -26,6 +26,7 @@ ALL, HOME, LISTED = "all", "home", "journeys"
 # The inputs in the order the page shows them (their ids are their names).
 FIELDS = ("version", "scope", "home_id", "journey_ids", "reason")
 _SEPARATORS = re.compile(r"[\s,;]+")
+_VERSION = re.compile(r"[0-9]{1,5}")
 VERSION_NOT_INSTALLED = "Select a version that is installed"
 
 
@@ -71,10 +72,11 @@ def read(form: Mapping[str, str], actor: Actor, installed: Collection[int],
     domain checks the version and the journeys again; checking here too shows every error
     at once."""
     errors = FieldErrors()
-    version_text, kind, reason = text(form, "version"), text(form, "scope"), text(form, "reason")
-    if not version_text.isdigit():
+    kind, reason = text(form, "scope"), text(form, "reason")
+    version = int(text(form, "version")) if _VERSION.fullmatch(text(form, "version")) else None
+    if version is None:
         errors.add("version", "Select the version to move journeys to")
-    elif int(version_text) not in installed:
+    elif version not in installed:
         errors.add("version", VERSION_NOT_INSTALLED)
     home_id: uuid.UUID | None = None
     listed: list[uuid.UUID] = []
@@ -95,8 +97,8 @@ def read(form: Mapping[str, str], actor: Actor, installed: Collection[int],
         elif not listed:
             errors.add("journey_ids", "Enter the ids of the journeys to move")
     try:
-        body = MigrationIn(version=int(version_text) if version_text.isdigit() else 1,
-                           reason=reason, home_id=home_id, journey_ids=listed)
+        body = MigrationIn(version=version or 1, reason=reason, home_id=home_id,
+                           journey_ids=listed)
     except ValidationError as exc:
         for error in errors_of(exc):
             name = error["field"].split(".")[0]

@@ -307,6 +307,8 @@ def test_the_forms_errors_are_shown_on_the_form_and_nothing_is_written(
           "reason": "Enter why you are moving these journeys (at least 5 characters)"}),
         ({"version": "7", "scope": "all", "reason": REASON},
          {"version": "Select a version that is installed"}),
+        ({"version": "²", "scope": "all", "reason": REASON},
+         {"version": "Select the version to move journeys to"}),
         ({"version": "2", "scope": "home", "reason": REASON},
          {"home_id": "Select the care home"}),
         ({"version": "2", "scope": "journeys", "reason": REASON, "journey_ids": " "},
