@@ -15,6 +15,7 @@ from api.pages import (
     deterioration,
     first_contact,
     live,
+    migrations,
     my_work,
     notifications,
     pathway,
@@ -27,5 +28,5 @@ from api.pages.web import page_router
 
 router = page_router()
 for area in (sign_in, my_work, steps, residents, coordinator, notifications, rounds,
-             deterioration, first_contact, pathway, live):
+             deterioration, first_contact, pathway, migrations, live):
     router.include_router(area.router)

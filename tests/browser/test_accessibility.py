@@ -15,11 +15,17 @@ reported at the end, so one run shows them all.
 Not pages, so not here: "/" (a redirect to My work), the POST endpoints that only redirect, and
 the fragments self-refreshing pages fetch (/my-work/live, /urgent/live, /live/counts); /urgent
 as refreshed in place is checked in test_urgent_alerts_in_browser.py.
+
+Moving journeys between pathway versions needs a second version, which production does not have:
+the tour above sees the page with one version installed; a second test installs the trial version
+for itself alone (then moves its journey back and uninstalls it) and tours the form, its errors,
+the preview and the migration recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -53,9 +59,9 @@ from care.deterioration.schemas import (
     ObservationsIn,
 )
 from care.directory.access import Actor, load_actor
-from care.directory.models import NotifyChannel
+from care.directory.models import NotifyChannel, User
+from care.journeys import migration, outbox
 from care.journeys import notifications as inbox
-from care.journeys import outbox
 from care.journeys import service as journeys
 from care.journeys.models import Journey, Step, StepStatus
 from care.residents import service as residents
@@ -73,6 +79,7 @@ from tests.browser import axe
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from tests.db import truncate_all
 from tests.factories import ASSESSMENT, PCSP, World, admission, make_user, make_world
+from tests.pathway_trial import trial_pathway
 
 pytestmark = pytest.mark.browser
 
@@ -448,6 +455,16 @@ class Tour:
             f"{what} ({self.label}): no error summary")
         await self.check(what)
 
+    async def follow(self, button: str, what: str) -> None:
+        """A form sent as it should be: the page it leads to (after its redirect, if any)."""
+        async with self.page.expect_navigation() as navigation:
+            await self.page.locator(button).first.click()
+        response = await navigation.value
+        assert response is not None and response.status == 200, (
+            f"{what} ({self.label}): {response.status if response else None}, expected 200")
+        await self.page.wait_for_load_state("load")
+        await self.check(what)
+
     async def open_details(self) -> None:
         """Open every collapsed section, so what is in them is checked too."""
         await self.page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
@@ -631,6 +648,7 @@ async def clinical_lead(browser: Any, site: Site) -> list[Tour]:
     await desk.submit("#save-recommendation", "SBARD recommendation: empty")
     await desk.visit("/notifications", "notifications: an alert not delivered")
     await desk.visit("/admin/stalled", "stalled journeys")
+    await desk.visit("/pathway/migrations", "pathway versions in use: only one installed")
     return [desk]
 
 
@@ -653,6 +671,8 @@ async def coordinator(browser: Any, site: Site) -> list[Tour]:
     await desk.visit(f"/homes/{site.scene.homes['b']}/rounds", "a home's rounds, none yet")
     await desk.visit(f"/residents/{site.scene.residents['bernard']}",
                      "a resident of the other home")
+    await desk.visit("/pathway/migrations", "error page: moving journeys not allowed",
+                     status=403)
     return [desk]
 
 
@@ -669,7 +689,30 @@ async def admin(browser: Any, site: Site) -> list[Tour]:
     await desk.visit("/residents")
     await desk.visit("/notifications")
     await desk.visit("/escalation-ladder", "escalation ladder, read only")
+    await desk.visit("/pathway", "the pathway drawn, with the link to the versions in use")
+    await desk.visit("/pathway/migrations", "pathway versions in use: only one installed")
     return [desk]
+
+
+async def migrating(browser: Any, site: Site, journey_id: uuid.UUID) -> list[Tour]:
+    """The clinical lead moves one journey to the trial version: the form, its errors, the
+    preview and the migration recorded; the versions and the record at a phone's width too."""
+    desk = await Tour.open(browser, site, DESK, "clinical lead, desktop, two versions", "lead")
+    await desk.visit("/pathway/migrations", "pathway versions in use: the form to move journeys")
+    await desk.submit("#preview-button", "move journeys: nothing chosen")
+    await desk.page.check("#version-2")
+    await desk.page.check("#scope-3")  # the journeys listed
+    await desk.page.fill("#journey_ids", str(journey_id))
+    await desk.page.fill("#reason", "Trial of medicines reconciliation in home B")
+    await desk.follow("#preview-button", "move journeys: the changes previewed")
+    await desk.follow("#apply-button", "move journeys: the migration recorded")
+    recorded = desk.page.url.removeprefix(site.url)
+    assert recorded.startswith("/pathway/migrations/"), recorded
+    await desk.visit("/pathway/migrations", "pathway versions in use: a migration recorded")
+    phone = await Tour.open(browser, site, PHONE, "clinical lead, phone, two versions", "lead")
+    await phone.visit("/pathway/migrations", "pathway versions in use: the form to move journeys")
+    await phone.visit(recorded, "a migration recorded")
+    return [desk, phone]
 
 
 ROLES: tuple[Callable[[Any, Site], Awaitable[list[Tour]]], ...] = (
@@ -678,7 +721,9 @@ ROLES: tuple[Callable[[Any, Site], Awaitable[list[Tour]]], ...] = (
 AT_ONCE = 2
 
 
-async def tour_everything(site: Site) -> list[Tour]:
+async def tour_everything(
+    site: Site, roles: tuple[Callable[[Any, Site], Awaitable[list[Tour]]], ...] = ROLES,
+) -> list[Tour]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -693,18 +738,64 @@ async def tour_everything(site: Site) -> list[Tour]:
                 return tours
 
         try:
-            done = await asyncio.gather(*(one(role) for role in ROLES))
+            done = await asyncio.gather(*(one(role) for role in roles))
         finally:
             await browser.close()
     return [tour for tours in done for tour in tours]
 
 
-async def test_every_page_meets_wcag_2_2_aa(site: Site) -> None:
-    require_chromium()
-    started = time.monotonic()
-    tours = await tour_everything(site)
+def _report(tours: list[Tour], started: float) -> None:
     checked = [page for tour in tours for page in tour.checked]
     found = [problem for tour in tours for problem in tour.found]
     print(f"\naxe-core checked {len(checked)} pages in {time.monotonic() - started:.1f}s")
     assert not found, (f"axe-core: WCAG 2.2 A/AA violations on {len(found)} of {len(checked)} "
                        "pages:\n\n" + "\n\n".join(found))
+
+
+async def test_every_page_meets_wcag_2_2_aa(site: Site) -> None:
+    require_chromium()
+    started = time.monotonic()
+    _report(await tour_everything(site), started)
+
+
+def _at_care_planning_in_home_b(sessions: sessionmaker[Session], site: Site) -> uuid.UUID:
+    """A resident of home B (Harold, admitted this morning) whose care plan is open: moving
+    their journey to the trial version opens its inserted step."""
+    with sessions() as s, s.begin():
+        coordinator = load_actor(s, s.get_one(User, site.people["coord"][0]))
+        body = admission(site.scene.homes["b"], NOW.date(), given_name="Harold",
+                         family_name="Vine", room="4")
+        resident, journey = residents.admit(s, coordinator, AdmissionIn(**body), NOW,
+                                            site.settings)
+        nurse = load_actor(s, s.get_one(User, site.people["nurse.b"][0]))
+        journeys.complete_step(s, nurse, _step(s, resident.id,
+                                               AssessmentStep.HOLISTIC_ASSESSMENT).id,
+                               ASSESSMENT, NOW, site.settings)
+        return journey.id
+
+
+def _back_to_version_1(sessions: sessionmaker[Session], site: Site,
+                       journey_id: uuid.UUID) -> None:
+    """Before the trial version is uninstalled: no journey may be left following it."""
+    lead_id = site.people["lead"][0]
+    with sessions() as s, s.begin():
+        record, moving = migration.start(
+            s, load_actor(s, s.get_one(User, lead_id)), "ehch", 1,
+            migration.Scope(journey_ids=[journey_id]), "The trial is over", NOW)
+    results = migration.run(sessions, lead_id, record.id, moving, NOW, site.settings)
+    assert all(r.ok for r in results), results
+
+
+async def test_moving_journeys_between_versions_meets_wcag_2_2_aa(
+    site: Site, sessions: sessionmaker[Session],
+) -> None:
+    require_chromium()
+    started = time.monotonic()
+    with trial_pathway():
+        journey_id = _at_care_planning_in_home_b(sessions, site)
+        try:
+            tours = await tour_everything(
+                site, (functools.partial(migrating, journey_id=journey_id),))
+        finally:
+            _back_to_version_1(sessions, site, journey_id)
+    _report(tours, started)
