@@ -44,7 +44,6 @@ from care.journeys import migration, migration_history
 from care.journeys import pathway as pathways
 from care.journeys.ledger import DEFAULT_PATHWAY
 from care.journeys.migration import JourneyChange
-from care.journeys.models import Stage
 from care.journeys.registry import UnknownStepKind, step_type
 from care.residents.models import Resident
 
@@ -61,10 +60,9 @@ def _title(kind: str) -> str:
 
 
 def _stage(value: str, target: pathways.Pathway | None) -> str:
-    try:
-        return Stage(value).label
-    except ValueError:
-        return target.stage_label(value) if target else value.replace("_", " ")
+    if target is not None and any(stage.id == value for stage in target.stages):
+        return target.stage_label(value)
+    return pathways.stage_label(value)
 
 
 def _lower_first(words: str) -> str:

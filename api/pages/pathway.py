@@ -18,6 +18,7 @@ from care.audit.service import record as audit
 from care.journeys import drawing
 from care.journeys import pathway as pathways
 from care.journeys.ledger import DEFAULT_PATHWAY
+from care.journeys.migration import MIGRATING_ROLES
 from care.journeys.position import Position, position_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -61,6 +62,7 @@ def pathway_page(
     query = {"resident": str(resident)} if resident else {"version": str(pathway.version)}
     return render(request, "pages/pathway.html", page, {
         "pathway": pathway,
+        "can_migrate": page.actor.role in MIGRATING_ROLES,
         "outline": drawing.outline(pathway),
         "svg": drawing.render_svg(pathway, highlight),
         "position": position,
