@@ -113,18 +113,20 @@ def journeys_in_scope(session: Session, actor: Actor, scope: Scope) -> list[uuid
 
 
 def _plan(session: Session, journey: Journey, target: pathways.Pathway) -> JourneyChange:
-    base = dict(journey_id=journey.id, resident_id=journey.resident_id, home_id=journey.home_id,
-                from_version=journey.pathway_version, to_version=target.version,
-                stage_from=journey.stage)
+    def change(stage_to: str, **what: Any) -> JourneyChange:
+        return JourneyChange(
+            journey_id=journey.id, resident_id=journey.resident_id, home_id=journey.home_id,
+            from_version=journey.pathway_version, to_version=target.version,
+            stage_from=journey.stage, stage_to=stage_to, **what)
+
     if journey.pathway == target.name and journey.pathway_version == target.version:
-        return JourneyChange(**base, stage_to=journey.stage,  # type: ignore[arg-type]
-                             note=f"already on version {target.version}")
+        return change(journey.stage, note=f"already on version {target.version}")
     episode = (session.get(Episode, journey.current_episode_id)
                if journey.current_episode_id else None)
     if (journey.status != JourneyStatus.ACTIVE or episode is None
             or episode.setting != Setting.CARE_HOME or episode.ended_on is not None):
-        return JourneyChange(**base, stage_to=journey.stage,  # type: ignore[arg-type]
-                             note="not in the home now: the new version applies on return")
+        return change(journey.stage,
+                      note="not in the home now: the new version applies on return")
     steps = journeys.episode_steps(session, episode.id)
     skips = pathways.passed_over(target, steps)
     kept = set(target.sequence_kinds)
@@ -134,8 +136,7 @@ def _plan(session: Session, journey: Journey, target: pathways.Pathway) -> Journ
     after = {k: s for k, s in steps.items() if k not in closes}
     after.update({k: StepStatus.SKIPPED for k in skips})
     decision = pathways.decide(target, True, journey.stage, after)
-    return JourneyChange(**base, stage_to=decision.stage,  # type: ignore[arg-type]
-                         opens=decision.open_kinds, skips=skips, closes=closes)
+    return change(decision.stage, opens=decision.open_kinds, skips=skips, closes=closes)
 
 
 def _sequence_kinds_known() -> set[str]:
