@@ -43,7 +43,8 @@ SortOrder = Literal["due_at", "-due_at", "priority", "-priority"]
 
 
 def _step_body(session: Session, step: Step, now: datetime) -> StepOut:
-    resident = session.get(Resident, step.resident_id)
+    # Home-level steps (preparing a round) are for nobody in particular.
+    resident = session.get(Resident, step.resident_id) if step.resident_id else None
     return step_out(step, now, names_for(session, step_people([step])), resident)
 
 
