@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Enum
 
@@ -113,3 +113,10 @@ _PROFESSION_LABELS = {
     Profession.CARE_HOME_STAFF: "the home's staff",
     Profession.ADMINISTRATOR: "an administrator",
 }
+
+
+# Free text a person types: trimmed, never empty, no NUL bytes, bounded.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000,
+                                        pattern=NO_NUL)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300,
+                                             pattern=NO_NUL)]

@@ -5,24 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from care.types import NO_NUL
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000,
-                                        pattern=NO_NUL)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300,
-                                             pattern=NO_NUL)]
+from care.types import NO_NUL, ShortText, Text
 
 
 class _Form(BaseModel):

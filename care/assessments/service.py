@@ -21,7 +21,7 @@ from care.directory.models import CareHome, HomeMembership, User
 from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys.ledger import add_event
 from care.journeys.models import Journey, Step
-from care.residents.models import Resident
+from care.residents import Resident
 from care.types import Role
 
 # Who may be named as a resident's first contact: the MDT's clinicians.

@@ -20,11 +20,10 @@ from care.delivery.rules import (
     link_path,
     new_reference,
 )
-from care.deterioration.kinds import DETERIORATION
-from care.deterioration.models import Deterioration, DeteriorationStatus
+from care.deterioration import DETERIORATION, Deterioration, DeteriorationStatus
 from care.directory.models import NotifyChannel, User
 from care.journeys.models import Notification, Step
-from care.residents.models import Resident
+from care.residents import Resident
 
 
 @dataclass(frozen=True)

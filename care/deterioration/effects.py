@@ -20,7 +20,7 @@ from care.errors import Conflict
 from care.journeys.events import publish
 from care.journeys.ledger import add_event
 from care.journeys.models import Step
-from care.residents.models import Resident
+from care.residents import Resident
 from care.settings import Settings
 
 

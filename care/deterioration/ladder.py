@@ -19,7 +19,7 @@ from care.directory.models import CareHome
 from care.journeys.ledger import add_event
 from care.journeys.models import Step, StepEscalation, StepStatus
 from care.journeys.notifications import notify
-from care.residents.models import Resident
+from care.residents import Resident
 
 UNACKNOWLEDGED = "unacknowledged"
 #: What staff are told when nobody on the ladder answers: plainly, what to do now (H-08).

@@ -17,15 +17,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from care.assessments.models import CarePlan
-from care.assessments.rules import (
+from care.assessments import (
+    CarePlan,
+    PreferredContact,
     coded_contact,
     contact_words,
+    current_plan,
     free_text_contact,
+    latest_assessment,
     named_clinician_id,
 )
-from care.assessments.schemas import PreferredContact
-from care.assessments.service import current_plan, latest_assessment
 from care.clock import CARE_TIMEZONE, end_of_day, local_date, local_time
 from care.deterioration.kinds import (
     DETERIORATION,
@@ -75,8 +76,8 @@ from care.errors import InvalidInput
 from care.journeys.ledger import NewStep, add_event, open_step
 from care.journeys.models import OPEN_STATUSES, Journey, Step, StepStatus
 from care.journeys.notifications import notify
-from care.residents.models import Episode, Resident, Setting
-from care.rounds.models import ResidentEvent, ResidentEventKind
+from care.residents import Episode, Resident, Setting
+from care.rounds import ResidentEvent, ResidentEventKind
 from care.types import Profession
 
 #: Who takes the urgent step for each responder. For 999 the home's own staff make the call

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 # The PCSP's own answer to "would they want hospital admission?", read as the route's input.
-from care.assessments.schemas import HospitalAdmissionWish as HospitalWish
+from care.assessments import HospitalAdmissionWish as HospitalWish
 from care.deterioration.news2 import Consciousness
 
 __all__ = [

@@ -17,11 +17,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from care.assessments.schemas import ShortText, Text
 from care.deterioration.models import ResponseOutcome
 from care.deterioration.news2 import Consciousness, Observations, SpO2Scale, implausible
 from care.deterioration.routes import FLOORS
-from care.types import NO_NUL, IsoDateTime
+from care.types import NO_NUL, IsoDateTime, ShortText, Text
 
 
 class _Form(BaseModel):

@@ -49,7 +49,7 @@ from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys import service as journeys
 from care.journeys.ledger import add_event
 from care.journeys.models import OPEN_STATUSES, Step
-from care.residents.models import Resident, ResidentStatus
+from care.residents import Resident, ResidentStatus
 from care.settings import Settings
 from care.types import Profession, Role
 

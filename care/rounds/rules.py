@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from care.clock import CARE_TIMEZONE, local_datetime, zone
-from care.residents.models import DementiaStatus
+from care.residents import DementiaStatus
 
 
 class Reason(StrEnum):

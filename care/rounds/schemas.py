@@ -8,9 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from care.assessments.schemas import ShortText, Text
 from care.rounds.models import Response
-from care.types import NO_NUL, Profession
+from care.types import NO_NUL, Profession, ShortText, Text
 
 
 class _Form(BaseModel):

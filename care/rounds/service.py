@@ -15,9 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from care.assessments.kinds import AssessmentStep
-from care.assessments.models import CarePlan
-from care.assessments.service import latest_plan_for_update
+from care.assessments import AssessmentStep, CarePlan, latest_plan_for_update
 from care.audit.service import record as audit
 from care.clock import end_of_day, local_date, local_datetime
 from care.directory.access import CLINICAL_ROLES, CLINICIANS, Actor
@@ -26,7 +24,7 @@ from care.errors import Conflict, InvalidInput, NotFound
 from care.journeys.ledger import NewStep, add_event, open_step
 from care.journeys.models import OPEN_STATUSES, Journey, Step, StepStatus
 from care.journeys.notifications import notify
-from care.residents.models import DementiaStatus, Episode, EpisodeStart, Resident, ResidentStatus
+from care.residents import DementiaStatus, Episode, EpisodeStart, Resident, ResidentStatus
 from care.rounds.kinds import HOME_ROUND, ROUND_DECIDED, ROUND_PREPARING, RoundStep
 from care.rounds.models import (
     DONE_STATUSES,
