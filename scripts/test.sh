@@ -12,4 +12,6 @@ if [ ! -x /usr/bin/chromium ]; then
         sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
     fi
 fi
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# One worker per core (PYTEST_WORKERS=0 runs in one process). Plain load balancing: with
+# --dist loadgroup, schemathesis' per-operation subtests silently do not run.
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" "$@"

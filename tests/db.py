@@ -13,7 +13,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from carejourney.db_roles import APP_ROLE, ensure_role, with_role
 
@@ -22,14 +22,41 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_PASSWORD = "carejourney-test-only"
 
 
+def worker_suffix() -> str:
+    """The pytest-xdist worker's name ("_gw0"), or nothing when the suite runs in one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
 def test_database_url(tmp_root: Path) -> str:
-    """An external server when TEST_DATABASE_URL is set (CI's second pass), else embedded."""
+    """An external server when TEST_DATABASE_URL is set (CI's second pass), else embedded.
+
+    Each pytest-xdist worker gets a database of its own on the external server (each starts
+    its own embedded server anyway), so workers never reset each other's tables.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
+        return database_of_its_own(url, worker_suffix()) if worker_suffix() else url
     from carejourney import embedded
 
     return embedded.start(tmp_root / "embedded").url()
+
+
+def database_of_its_own(url: str, suffix: str) -> str:
+    """``url``'s database with ``suffix`` added, created on the same server if missing."""
+    base = make_url(url)
+    name = f"{base.database}{suffix}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                          poolclass=pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name}).scalar()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def ensure_app_role(url: str) -> str:

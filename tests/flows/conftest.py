@@ -13,13 +13,15 @@ from care.clock import FrozenClock
 from care.settings import Settings
 from carejourney import prefect_server
 from tasks import runtime
+from tests.db import worker_suffix
 
 
 @pytest.fixture(scope="session")
 def prefect_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_LEVEL, temporary_settings
 
-    prefect_url = prefect_server.prefect_database_url(database_url, "prefect_test")
+    prefect_url = prefect_server.prefect_database_url(database_url,
+                                                      "prefect_test" + worker_suffix())
     # The scheduler service looks for due schedules every 2 s instead of 60 s, so a test can
     # watch it create the runs of prefect.yaml's deployments.
     proc, api = prefect_server.start(
