@@ -345,6 +345,9 @@ class JourneyOut(BaseModel):
     home_id: uuid.UUID
     stage: str = Field(description="The journey's stage (GET /api/v1/pathway names them)")
     status: JourneyStatus
+    pathway: str = Field(description="The pathway the journey follows")
+    pathway_version: int = Field(
+        description="Its version: changed only by a migration (POST /api/v1/pathway/migrations)")
     started_at: datetime
     finished_at: datetime | None
     last_advanced_at: datetime | None
@@ -366,6 +369,8 @@ def journey_out(
         home_id=journey.home_id,
         stage=journey.stage,
         status=journey.status,
+        pathway=journey.pathway,
+        pathway_version=journey.pathway_version,
         started_at=journey.started_at,
         finished_at=journey.finished_at,
         last_advanced_at=journey.last_advanced_at,

@@ -124,3 +124,6 @@ def test_migrating_through_the_api_dry_run_then_apply(
             assert versions == {planning["journey"]["id"]: 2, other["journey"]["id"]: 1}
             assert s.scalars(select(Step).where(Step.kind == RECONCILE)).one().status \
                 == StepStatus.READY
+        journey = client.get(f"/api/v1/residents/{planning['resident']['id']}/journey",
+                             headers=lead).json()
+        assert (journey["pathway"], journey["pathway_version"]) == ("ehch", 2)
