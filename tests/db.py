@@ -59,11 +59,17 @@ def database_of_its_own(url: str, suffix: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+# Roles belong to the whole server, so pytest-xdist workers (one database each) take turns:
+# two ALTER ROLEs at once fail with "tuple concurrently updated".
+ROLE_LOCK = 7_274_101
+
+
 def ensure_app_role(url: str) -> str:
     """The application role on ``url``'s server (created by its superuser if missing): its URL."""
-    admin = create_engine(url, poolclass=pool.NullPool)
+    admin = create_engine(make_url(url).set(database="postgres"), poolclass=pool.NullPool)
     try:
         with admin.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLE_LOCK})
             ensure_role(conn, APP_ROLE, APP_PASSWORD)
     finally:
         admin.dispose()
