@@ -49,7 +49,15 @@ def send_urgent_notifications(session: Session, event: NotificationCreated) -> N
     delivery.enqueue_for(session, event.notification, event.at)
 
 
+_installed = False
+
+
 def install() -> None:
+    """Register everything once per process: every entry point and test app calls this, and
+    reading the pathway files again each time would be start-up work for nothing."""
+    global _installed
+    if _installed:
+        return
     registry.register(*assessment_steps.STEP_TYPES, *round_steps.STEP_TYPES,
                       *deterioration_steps.STEP_TYPES)
     pathways.register_trigger(*round_steps.TRIGGERS, *deterioration_steps.TRIGGERS)
@@ -59,3 +67,4 @@ def install() -> None:
     events.subscribe(NotificationCreated, send_urgent_notifications)
     for path in sorted(PATHWAYS.glob("*.toml")):
         pathways.install(pathways.load(path))
+    _installed = True

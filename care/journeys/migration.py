@@ -44,6 +44,8 @@ from care.types import Role
 # operational one: the clinical lead or an admin.
 MIGRATING_ROLES = frozenset({Role.ADMIN, Role.CLINICAL_LEAD})
 MAX_JOURNEYS_PER_MIGRATION = 50_000
+# The timeline event a move writes on each journey (read back by migration_history).
+MIGRATED = "pathway.migrated"
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,6 @@ def migrate_journey(
         return change
     episode_id = journey.current_episode_id
     for kind in change.skips:
-        assert episode_id is not None
-        episode = session.get(Episode, episode_id)
-        assert episode is not None
         open_step(session, NewStep(
             dedupe_key=f"{episode_id}:{kind}", kind=kind, title=step_type(kind).title,
             home_id=journey.home_id, due_at=now, deadline_rule="skipped-by-migration/v1",
@@ -187,7 +186,7 @@ def migrate_journey(
                   now, step_id=step.id, actor=user)
     journey.pathway = target.name
     journey.pathway_version = target.version
-    add_event(session, journey.id, "pathway.migrated",
+    add_event(session, journey.id, MIGRATED,
               f"Moved to pathway version {target.version} by {user.display_name}: "
               f"{migration.reason}", now, actor=user,
               data={"migration_id": str(migration.id), **change.as_dict()})

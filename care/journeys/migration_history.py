@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 from care.directory.access import Actor
 from care.directory.models import User
 from care.errors import NotFound
-from care.journeys.migration import MIGRATING_ROLES, JourneyChange
+from care.journeys.migration import MIGRATED, MIGRATING_ROLES, JourneyChange
 from care.journeys.models import Journey, JourneyEvent, JourneyStatus, PathwayMigration
 from care.residents.models import Resident
 
 HISTORY_LIMIT = 50
-MIGRATED = "pathway.migrated"
 
 
 def _require(actor: Actor) -> None:

@@ -614,10 +614,9 @@ def rerun_preview(session: Session, actor: Actor, journey_id: uuid.UUID, now: da
     would_open: tuple[str, ...] = ()
     stage_to = journey.stage
     if journey.status == JourneyStatus.ACTIVE and journey.current_episode_id is not None:
+        # decide() only ever opens kinds the episode does not have yet.
         _, decision = plan_for(session, journey)
-        existing = episode_steps(session, journey.current_episode_id)
-        would_open = tuple(k for k in decision.open_kinds if k not in existing)
-        stage_to = decision.stage
+        would_open, stage_to = decision.open_kinds, decision.stage
     stalled = find_stalled(session, now, settings, home_ids=frozenset({journey.home_id}))
     waiting = next((s.reasons for s in stalled if s.journey.id == journey.id), [])
     return RerunPreview(journey, resident, would_open, journey.stage, stage_to, waiting)
